@@ -1,0 +1,167 @@
+/**
+ * The admin API of SPEC §6: JSON over HTTP for operators and tests, behind the admin token.
+ * Errors are { "error": { "code", "message" } } with 400/401/404.
+ */
+import { timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { EmailStatusQueryService } from "../domain/email-status-query.service";
+import { DomainError } from "../domain/errors";
+import type { LeadService } from "../domain/lead.service";
+import { Channels, type Lead, type LeadInput } from "../domain/types";
+import type { Logger } from "../logger";
+
+export interface AdminDeps {
+  readonly adminToken: string;
+  readonly leads: Pick<LeadService, "getLeadById" | "createLead" | "updateLead" | "deleteLead">;
+  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf">;
+  readonly partitionName: (id: number) => Promise<string>;
+  readonly logger: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createAdminRouter(deps: AdminDeps): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: "1mb" }));
+  router.use((req, _res, next) => {
+    const header = req.headers.authorization ?? "";
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    const given = Buffer.from(m ? m[1].trim() : "", "utf8");
+    const expected = Buffer.from(deps.adminToken, "utf8");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      next(new HttpError(401, "unauthorized", "missing or wrong bearer token"));
+      return;
+    }
+    next();
+  });
+
+  const view = async (lead: Lead) => ({
+    id: lead.id,
+    email: lead.email,
+    unsubscribed: lead.unsubscribed,
+    unsubscribedReason: lead.unsubscribedReason,
+    partition: await deps.partitionName(lead.partitionId),
+    foreignSysPersonId: lead.foreignSysPersonId,
+    foreignSysType: lead.foreignSysType,
+    fields: lead.fields,
+    createdAt: lead.createdAt,
+    updatedAt: lead.updatedAt,
+  });
+
+  router.get("/leads/:id", async (req, res) => {
+    res.json(await view(await deps.leads.getLeadById(leadId(req.params.id))));
+  });
+
+  router.post("/leads", async (req, res) => {
+    const body = objectBody(req);
+    const lead = await deps.leads.createLead(leadInput(body), {
+      channel: Channels.adminApi,
+      partitionName: optionalString(body, "partition"),
+      createPartition: optionalBoolean(body, "createPartition"),
+    });
+    res.status(201).json({ id: lead.id });
+  });
+
+  router.patch("/leads/:id", async (req, res) => {
+    const lead = await deps.leads.updateLead(leadId(req.params.id), leadInput(objectBody(req)), Channels.adminApi);
+    res.json(await view(lead));
+  });
+
+  router.delete("/leads/:id", async (req, res) => {
+    await deps.leads.deleteLead(leadId(req.params.id), Channels.adminApi);
+    res.status(204).end();
+  });
+
+  router.get("/email-status/:email", async (req, res) => {
+    const s = await deps.emailStatus.statusOf(String(req.params.email));
+    res.json({
+      email: s.email,
+      key: s.key,
+      unsubscribed: s.unsubscribed,
+      history: s.history.map((h) => ({ at: h.at.toISOString(), unsubscribed: h.unsubscribed, channel: h.channel, reason: h.reason, source: h.source, leadId: h.leadId })),
+    });
+  });
+
+  router.use((_req, _res, next) => next(new HttpError(404, "notFound", "no such admin endpoint")));
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    const e = error as { type?: string; status?: number };
+    let status = 500;
+    let code = "internal";
+    let message = "internal error";
+    if (error instanceof HttpError) [status, code, message] = [error.status, error.code, error.message];
+    else if (error instanceof DomainError) {
+      status = error.kind === "leadNotFound" ? 404 : 400;
+      code = error.kind;
+      message = error.message;
+    } else if (e?.type === "entity.parse.failed") [status, code, message] = [400, "badJson", "the body is not valid JSON"];
+    else if (e?.type === "entity.too.large") [status, code, message] = [400, "tooLarge", "the body is too large"];
+    else deps.logger.log("error", "admin request failed", { error: error instanceof Error ? error.stack : String(error) });
+    res.status(status).json({ error: { code, message } });
+  });
+  return router;
+}
+
+function leadId(raw: string | string[] | undefined): number {
+  const s = String(raw ?? "");
+  if (!/^\d{1,10}$/.test(s) || Number(s) > 2147483647 || Number(s) === 0) throw new HttpError(400, "badId", `'${s.slice(0, 20)}' is not a lead id`);
+  return Number(s);
+}
+
+function objectBody(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  if (!b || typeof b !== "object" || Array.isArray(b)) throw new HttpError(400, "badBody", "send a JSON object with Content-Type: application/json");
+  return b as Record<string, unknown>;
+}
+
+function optionalString(b: Record<string, unknown>, name: string): string | undefined {
+  const v = b[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be a string`);
+  return v;
+}
+
+function optionalBoolean(b: Record<string, unknown>, name: string): boolean | undefined {
+  const v = b[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw new HttpError(400, "badValue", `${name} must be true or false`);
+  return v;
+}
+
+const knownKeys = new Set(["email", "unsubscribed", "unsubscribedReason", "fields", "partition", "createPartition", "foreignSysPersonId", "foreignSysType"]);
+
+function leadInput(b: Record<string, unknown>): LeadInput {
+  const unknown = Object.keys(b).filter((k) => !knownKeys.has(k));
+  if (unknown.length) throw new HttpError(400, "unknownProperty", `unknown properties: ${unknown.join(", ")}`);
+  const input: LeadInput = {};
+  const email = optionalString(b, "email");
+  if (email !== undefined) input.email = email;
+  const unsubscribed = optionalBoolean(b, "unsubscribed");
+  if (unsubscribed !== undefined) input.unsubscribed = unsubscribed;
+  const reason = optionalString(b, "unsubscribedReason");
+  if (reason !== undefined) input.unsubscribedReason = reason;
+  const fsid = optionalString(b, "foreignSysPersonId");
+  if (fsid !== undefined) input.foreignSysPersonId = fsid;
+  const fstype = optionalString(b, "foreignSysType");
+  if (fstype !== undefined) input.foreignSysType = fstype;
+  if (b.fields !== undefined) {
+    if (!b.fields || typeof b.fields !== "object" || Array.isArray(b.fields)) throw new HttpError(400, "badValue", "fields must be an object");
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(b.fields as Record<string, unknown>)) {
+      if (typeof v === "string") fields[k] = v;
+      else if (typeof v === "number" || typeof v === "boolean") fields[k] = String(v);
+      else if (v === null) fields[k] = "";
+      else throw new HttpError(400, "badValue", `fields.${k} must be a string, number or boolean`);
+    }
+    input.fields = fields;
+  }
+  return input;
+}

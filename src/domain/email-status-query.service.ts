@@ -1,0 +1,28 @@
+/** Reads an address's master status and its history (the admin API's email-status view). */
+import { emailKey, type EmailHasher } from "./email";
+import { InvalidValueError } from "./errors";
+import type { TransactionRunner } from "./ports";
+import type { EmailStatusChange } from "./types";
+
+export interface EmailStatusView {
+  email: string;
+  key: string;
+  unsubscribed: boolean;
+  history: EmailStatusChange[];
+}
+
+export class EmailStatusQueryService {
+  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher }) {}
+
+  /** An unknown address is subscribed with an empty history. */
+  async statusOf(email: string): Promise<EmailStatusView> {
+    const key = emailKey(email);
+    if (!key) throw new InvalidValueError("email is empty");
+    const hash = this.deps.hasher(key);
+    return this.deps.tx.run(async (repos) => {
+      const status = await repos.emailStatuses.find(hash);
+      const history = status ? await repos.emailStatuses.history(hash) : [];
+      return { email: status ? status.email : email, key, unsubscribed: status?.unsubscribed ?? false, history };
+    });
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Applies the durable-unsubscribe rules (SPEC §2) to one lead write, inside the transaction of
+ * that write. The lead subscriber calls it around every insert, update and removal of a lead;
+ * the decisions come from email-status.policy.ts, the master status is the source of truth and
+ * a lead's Unsubscribed is its projection.
+ *
+ * Locking: the master rows of every key a write touches are locked (created if missing) in
+ * hash order before anything is decided, so concurrent writes on one address serialize and an
+ * email change (two keys) cannot deadlock against another.
+ */
+import { booleanText, changeDataValueRow, newLeadRow, deleteLeadRow, type ValueChange } from "./activity-log.service";
+import { emailKey, type EmailHasher } from "./email";
+import { decideOnCreate, decideOnUpdate, type FlagDecision } from "./email-status.policy";
+import { ConcurrentChangeError, InvalidWriteError } from "./errors";
+import type { FieldCatalogue } from "./lead-fields";
+import type { NewActivity, Repositories } from "./ports";
+import { SystemReasons, type Lead, type WriteIntent } from "./types";
+
+/** What the "before" step decided, carried to the "after" step of the same write. */
+export interface PendingWrite {
+  readonly decision: FlagDecision;
+  /** The lead as it was before an update (absent on create). */
+  readonly previous?: Lead;
+}
+
+export interface EmailStatusServiceDeps {
+  readonly hasher: EmailHasher;
+  readonly fields: () => FieldCatalogue;
+  readonly now?: () => Date;
+}
+
+export class EmailStatusService {
+  constructor(private readonly deps: EmailStatusServiceDeps) {}
+
+  /** Before INSERT: derive the key, lock the master, set the new lead's flag (D3). */
+  async beforeCreate(lead: Lead, intent: WriteIntent, repos: Repositories): Promise<PendingWrite> {
+    this.deriveKey(lead);
+    const master = lead.emailHash ? await this.lockOne(lead, repos) : false;
+    const decision = decideOnCreate({ key: lead.emailKey, masterUnsubscribed: master, requested: intent.requestedUnsubscribed });
+    lead.unsubscribed = decision.unsubscribed;
+    return { decision };
+  }
+
+  /** After INSERT: activity rows, then the master change and its propagation (D1). */
+  async afterCreate(lead: Lead, pending: PendingWrite, intent: WriteIntent, repos: Repositories): Promise<void> {
+    const rows: NewActivity[] = [newLeadRow(lead, intent.channel)];
+    if (lead.unsubscribed) {
+      rows.push(changeDataValueRow(lead.id, lead.emailHash, this.flagChange(false, true, pending.decision), intent.channel));
+    }
+    await repos.activities.insertMany(rows);
+    await this.changeMaster(lead, pending.decision, intent, repos);
+  }
+
+  /**
+   * Before UPDATE: keep the email (an empty one means "not given"), lock the old and new keys,
+   * re-read the row under its lock, and decide the flag (D1, D2, D5, D6).
+   */
+  async beforeUpdate(previous: Lead, lead: Lead, intent: WriteIntent, repos: Repositories): Promise<PendingWrite> {
+    if (emailKey(lead.email) === null) lead.email = previous.email;
+    this.deriveKey(lead);
+    if (lead.emailKey === previous.emailKey) lead.emailHash = previous.emailHash;
+
+    const entries = new Map<string, string>();
+    if (previous.emailHash && previous.email) entries.set(previous.emailHash, previous.email);
+    if (lead.emailHash && lead.email) entries.set(lead.emailHash, lead.email);
+    const statuses = await repos.emailStatuses.lock([...entries].map(([emailHash, email]) => ({ emailHash, email })));
+
+    const current = await repos.leads.lockRow(lead.id);
+    if (!current) throw new ConcurrentChangeError(`lead ${lead.id} was deleted meanwhile`);
+    if (current.emailHash !== previous.emailHash) throw new ConcurrentChangeError(`lead ${lead.id} changed email meanwhile`);
+
+    const masterBefore = previous.emailHash ? (statuses.get(previous.emailHash)?.unsubscribed ?? false) : false;
+    const masterAfter = lead.emailHash ? (statuses.get(lead.emailHash)?.unsubscribed ?? false) : false;
+    const decision = decideOnUpdate({
+      before: { key: previous.emailKey, unsubscribed: current.unsubscribed },
+      afterKey: lead.emailKey,
+      masterBefore,
+      masterAfter,
+      requested: intent.requestedUnsubscribed,
+    });
+    lead.unsubscribed = decision.unsubscribed;
+    return { decision, previous: { ...previous, unsubscribed: current.unsubscribed } };
+  }
+
+  /** After UPDATE: a Change Data Value row per changed field, then the master and propagation. */
+  async afterUpdate(lead: Lead, pending: PendingWrite, intent: WriteIntent, repos: Repositories): Promise<void> {
+    const previous = pending.previous;
+    if (!previous) throw new InvalidWriteError("update without its previous state");
+    const changes = this.fieldChanges(previous, lead);
+    if (previous.unsubscribed !== lead.unsubscribed) {
+      changes.push(this.flagChange(previous.unsubscribed, lead.unsubscribed, pending.decision));
+    }
+    await repos.activities.insertMany(changes.map((c) => changeDataValueRow(lead.id, lead.emailHash, c, intent.channel)));
+    await this.changeMaster(lead, pending.decision, intent, repos);
+  }
+
+  /** After DELETE: the master status stays as it is (D4); the deletion is logged. */
+  async afterRemove(lead: Lead, intent: WriteIntent, repos: Repositories): Promise<void> {
+    await repos.activities.insertMany([deleteLeadRow(lead, intent.channel)]);
+  }
+
+  /** Locks (creating if missing) the master rows of these addresses, in hash order. */
+  async lockAddresses(emails: string[], repos: Repositories): Promise<void> {
+    const entries = new Map<string, string>();
+    for (const email of emails) {
+      const key = emailKey(email);
+      if (key) entries.set(this.deps.hasher(key), email);
+    }
+    if (entries.size > 0) await repos.emailStatuses.lock([...entries].map(([emailHash, email]) => ({ emailHash, email })));
+  }
+
+  hashOf(email: string | null | undefined): string | null {
+    const key = emailKey(email);
+    return key ? this.deps.hasher(key) : null;
+  }
+
+  private deriveKey(lead: Lead): void {
+    lead.emailKey = emailKey(lead.email);
+    if (lead.emailKey === null) lead.email = null;
+    lead.emailHash = lead.emailKey ? this.deps.hasher(lead.emailKey) : null;
+  }
+
+  private async lockOne(lead: Lead, repos: Repositories): Promise<boolean> {
+    const hash = lead.emailHash as string;
+    const statuses = await repos.emailStatuses.lock([{ emailHash: hash, email: lead.email ?? "" }]);
+    return statuses.get(hash)?.unsubscribed ?? false;
+  }
+
+  /** D1/D2: the master status changes, then one statement brings every other lead along. */
+  private async changeMaster(lead: Lead, decision: FlagDecision, intent: WriteIntent, repos: Repositories): Promise<void> {
+    if (decision.masterUnsubscribed === undefined || !lead.emailHash) return;
+    const unsubscribed = decision.masterUnsubscribed;
+    const at = this.deps.now?.() ?? new Date();
+    await repos.emailStatuses.change(lead.emailHash, lead.email ?? "", {
+      at,
+      unsubscribed,
+      channel: intent.channel.name,
+      reason: intent.channel.reason,
+      source: intent.channel.source,
+      leadId: lead.id,
+    });
+    const others = await repos.leads.applyStatusToAllWithEmail(lead.emailHash, unsubscribed, lead.id);
+    if (others.length === 0) return;
+    const change: ValueChange = {
+      field: "Unsubscribed",
+      displayName: "Unsubscribed",
+      oldValue: booleanText(!unsubscribed),
+      newValue: booleanText(unsubscribed),
+      systemReason: SystemReasons.propagate,
+    };
+    await repos.activities.insertMany(others.map((id) => changeDataValueRow(id, lead.emailHash, change, intent.channel)));
+  }
+
+  private flagChange(oldValue: boolean, newValue: boolean, decision: FlagDecision): ValueChange {
+    return {
+      field: "Unsubscribed",
+      displayName: "Unsubscribed",
+      oldValue: booleanText(oldValue),
+      newValue: booleanText(newValue),
+      ...(decision.cause === "rule" ? { systemReason: SystemReasons.reset } : {}),
+    };
+  }
+
+  private fieldChanges(previous: Lead, lead: Lead): ValueChange[] {
+    const catalogue = this.deps.fields();
+    const changes: ValueChange[] = [];
+    const add = (field: string, oldValue: string, newValue: string) => {
+      if (oldValue !== newValue) changes.push({ field, displayName: catalogue.displayName(field), oldValue, newValue });
+    };
+    add("Email", previous.email ?? "", lead.email ?? "");
+    add("UnsubscribedReason", previous.unsubscribedReason ?? "", lead.unsubscribedReason ?? "");
+    const names = new Set([...Object.keys(previous.fields ?? {}), ...Object.keys(lead.fields ?? {})]);
+    for (const name of [...names].sort()) add(name, previous.fields?.[name] ?? "", lead.fields?.[name] ?? "");
+    return changes;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * LeadService: reads and writes leads. Every write runs in one transaction and goes through
+ * LeadRepository.save(), where the lead subscriber applies the durable-unsubscribe rules.
+ * Matching happens twice: once to learn which addresses to lock, and again under those locks,
+ * so two requests for one new address create one lead, not two.
+ */
+import { emailKey, type EmailHasher } from "./email";
+import { ConcurrentChangeError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
+import type { EmailStatusService } from "./email-status.service";
+import { normaliseFieldValue, parseBoolean, type FieldCatalogue } from "./lead-fields";
+import type { Repositories, TransactionRunner } from "./ports";
+import type { Activity, Channel, Lead, LeadInput, LeadKey, SyncResult, WriteIntent } from "./types";
+
+export interface LeadServiceDeps {
+  readonly tx: TransactionRunner;
+  readonly emailStatus: Pick<EmailStatusService, "lockAddresses">;
+  readonly hasher: EmailHasher;
+  readonly fields: () => FieldCatalogue;
+}
+
+export interface SyncOptions {
+  readonly channel: Channel;
+  /** Match an existing lead by email when no Id or foreign id is given (syncMultipleLeads dedupEnabled). */
+  readonly dedupByEmail: boolean;
+  /** Workspace whose primary partition takes a created lead (MktowsContextHeader); Default when absent. */
+  readonly workspace?: string;
+}
+
+export interface ActivityFilter {
+  readonly typeNames?: string[];
+  readonly excludeTypeNames?: string[];
+  /** Continue below this activity id (the stream position's offset). */
+  readonly beforeId?: number;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly limit: number;
+}
+
+export interface CreateOptions {
+  readonly channel: Channel;
+  readonly partitionName?: string;
+  readonly createPartition?: boolean;
+}
+
+/** A validated input: attributes resolved against the field catalogue. */
+interface NormalisedInput {
+  id?: number;
+  email?: string;
+  foreignSysPersonId?: string;
+  foreignSysType?: string;
+  unsubscribed?: boolean;
+  unsubscribedReason?: string;
+  fields: Record<string, string>;
+}
+
+export class LeadService {
+  constructor(private readonly deps: LeadServiceDeps) {}
+
+  /** getLead: every lead the key matches (EMAIL matches in every partition). */
+  async getLeads(key: LeadKey): Promise<Lead[]> {
+    return this.deps.tx.run(async (repos) => {
+      const leads = await this.findByKey(key, repos);
+      if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
+      return leads;
+    });
+  }
+
+  async getLeadById(id: number): Promise<Lead> {
+    return this.deps.tx.run(async (repos) => {
+      const lead = await repos.leads.findById(id);
+      if (!lead) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
+      return lead;
+    });
+  }
+
+  /** getLeadActivity: the activity rows of every lead the key matches, newest first. */
+  async getActivity(key: LeadKey, filter: ActivityFilter): Promise<{ activities: Activity[]; remaining: number }> {
+    return this.deps.tx.run(async (repos) => {
+      const leads = await this.findByKey(key, repos);
+      if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
+      const page = await repos.activities.find({
+        leadIds: leads.map((l) => l.id),
+        typeNames: filter.typeNames,
+        excludeTypeNames: filter.excludeTypeNames,
+        afterId: filter.beforeId,
+        since: filter.since,
+        until: filter.until,
+        limit: filter.limit,
+      });
+      return { activities: page.rows, remaining: page.remaining };
+    });
+  }
+
+  /** syncLead: match Id > ForeignSysPersonId > Email, then update or create. */
+  async syncLead(input: LeadInput, options: SyncOptions): Promise<SyncResult> {
+    const data = this.normalise(input);
+    return this.deps.tx.run((repos) => this.syncInTransaction(data, options, repos));
+  }
+
+  /** Creates a lead in a partition even when the email exists elsewhere (admin API). */
+  async createLead(input: LeadInput, options: CreateOptions): Promise<Lead> {
+    const data = this.normalise(input);
+    return this.deps.tx.run(async (repos) => {
+      const partitionId = options.partitionName
+        ? await this.partitionFor(options.partitionName, options.createPartition ?? false, repos)
+        : await repos.partitions.defaultPartitionId();
+      await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
+      const lead = repos.leads.create(partitionId);
+      this.apply(lead, data);
+      return repos.leads.save(lead, this.intent(data, options.channel));
+    });
+  }
+
+  /** Changes an existing lead found by id. */
+  async updateLead(id: number, input: LeadInput, channel: Channel): Promise<Lead> {
+    const data = this.normalise({ ...input, id });
+    return this.deps.tx.run(async (repos) => {
+      const found = await repos.leads.findById(id);
+      if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
+      const lead = await this.lockAndReload(found, data.email, repos);
+      this.apply(lead, data);
+      return repos.leads.save(lead, this.intent(data, channel));
+    });
+  }
+
+  /** Deletes a lead. Its address keeps its status (D4). */
+  async deleteLead(id: number, channel: Channel): Promise<void> {
+    await this.deps.tx.run(async (repos) => {
+      const found = await repos.leads.findById(id);
+      if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
+      const lead = await this.lockAndReload(found, undefined, repos);
+      await repos.leads.remove(lead, { channel });
+    });
+  }
+
+  private async syncInTransaction(data: NormalisedInput, options: SyncOptions, repos: Repositories): Promise<SyncResult> {
+    const hash = data.email ? this.hashOf(data.email) : null;
+    let lead = await this.match(data, hash, options, repos);
+    if (lead) {
+      lead = await this.lockAndReload(lead, data.email, repos);
+    } else {
+      await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
+      // Under the lock: another request may have created the lead meanwhile.
+      const again = await this.match(data, hash, options, repos);
+      if (again) lead = await this.lockAndReload(again, data.email, repos);
+    }
+    const status = lead ? "UPDATED" : "CREATED";
+    if (!lead) lead = repos.leads.create(await this.partitionOfWorkspace(options.workspace, repos));
+    this.apply(lead, data);
+    const saved = await repos.leads.save(lead, this.intent(data, options.channel));
+    return { leadId: saved.id, status, lead: saved };
+  }
+
+  private async match(data: NormalisedInput, hash: string | null, options: SyncOptions, repos: Repositories): Promise<Lead | null> {
+    if (data.id !== undefined) {
+      const lead = await repos.leads.findById(data.id);
+      if (!lead) throw new LeadNotFoundError(`No lead found with IDNUM = ${data.id}`);
+      return lead;
+    }
+    if (data.foreignSysPersonId) {
+      const lead = await repos.leads.findByForeignId(data.foreignSysType ?? "CUSTOM", data.foreignSysPersonId);
+      if (lead) return lead;
+    }
+    if (hash && options.dedupByEmail) return repos.leads.findLatestByEmailHash(hash);
+    return null;
+  }
+
+  /** Locks the lead's address and the new one, then re-reads the lead under its row lock. */
+  private async lockAndReload(lead: Lead, newEmail: string | undefined, repos: Repositories): Promise<Lead> {
+    const emails = [lead.email, newEmail].filter((e): e is string => !!e);
+    await this.deps.emailStatus.lockAddresses(emails, repos);
+    const fresh = await repos.leads.findByIdForUpdate(lead.id);
+    if (!fresh) throw new ConcurrentChangeError(`lead ${lead.id} was deleted meanwhile`);
+    if (fresh.emailHash !== lead.emailHash) throw new ConcurrentChangeError(`lead ${lead.id} changed email meanwhile`);
+    return fresh;
+  }
+
+  private async findByKey(key: LeadKey, repos: Repositories): Promise<Lead[]> {
+    const value = key.value?.trim() ?? "";
+    if (value === "") throw new InvalidLeadKeyError(`${key.type} key value is empty`);
+    switch (key.type) {
+      case "IDNUM": {
+        if (!/^\d{1,10}$/.test(value) || Number(value) > 2147483647) throw new InvalidLeadKeyError(`IDNUM '${value}' is not a lead id`);
+        const lead = await repos.leads.findById(Number(value));
+        return lead ? [lead] : [];
+      }
+      case "EMAIL": {
+        const hash = this.hashOf(value);
+        return hash ? repos.leads.findByEmailHash(hash) : [];
+      }
+      case "SFDCLEADID":
+      case "SFDCCONTACTID": {
+        const lead = await repos.leads.findByForeignId("SFDC", value);
+        return lead ? [lead] : [];
+      }
+      case "FOREIGN": {
+        const lead = await repos.leads.findByForeignId(key.foreignSysType ?? "CUSTOM", value);
+        return lead ? [lead] : [];
+      }
+      default:
+        throw new InvalidLeadKeyError(`key type ${String(key.type)} is not supported`);
+    }
+  }
+
+  private apply(lead: Lead, data: NormalisedInput): void {
+    if (data.email) lead.email = data.email;
+    if (data.foreignSysPersonId) {
+      lead.foreignSysPersonId = data.foreignSysPersonId;
+      lead.foreignSysType = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
+    }
+    if (data.unsubscribedReason !== undefined) lead.unsubscribedReason = data.unsubscribedReason || null;
+    const fields = { ...lead.fields };
+    for (const [name, value] of Object.entries(data.fields)) {
+      if (value === "") delete fields[name];
+      else fields[name] = value;
+    }
+    lead.fields = fields;
+  }
+
+  private intent(data: NormalisedInput, channel: Channel): WriteIntent {
+    return { channel, requestedUnsubscribed: data.unsubscribed };
+  }
+
+  private async partitionFor(name: string, create: boolean, repos: Repositories): Promise<number> {
+    if (create) return repos.partitions.findOrCreate(name, true);
+    const id = await repos.partitions.findByName(name);
+    if (id === null) throw new InvalidValueError(`partition '${name}' does not exist`);
+    return id;
+  }
+
+  private async partitionOfWorkspace(workspace: string | undefined, repos: Repositories): Promise<number> {
+    if (!workspace) return repos.partitions.defaultPartitionId();
+    const id = await repos.partitions.primaryPartitionOfWorkspace(workspace);
+    if (id === null) throw new InvalidValueError(`workspace '${workspace.slice(0, 80)}' does not exist`);
+    return id;
+  }
+
+  private hashOf(email: string): string | null {
+    const key = emailKey(email);
+    return key ? this.deps.hasher(key) : null;
+  }
+
+  /** Resolves attributes against the catalogue: unknown names and bad values are refused. */
+  private normalise(input: LeadInput): NormalisedInput {
+    const catalogue = this.deps.fields();
+    const out: NormalisedInput = { fields: {} };
+    if (input.id !== undefined && input.id !== null) {
+      if (!Number.isInteger(input.id) || input.id <= 0 || input.id > 2147483647) throw new InvalidValueError(`Id '${input.id}' is not a lead id`);
+      out.id = input.id;
+    }
+    if (emailKey(input.email) !== null) out.email = input.email as string;
+    if (input.foreignSysPersonId) {
+      out.foreignSysPersonId = input.foreignSysPersonId;
+      if (input.foreignSysType) {
+        if (!["CUSTOM", "SFDC", "NETSUITE"].includes(input.foreignSysType)) {
+          throw new InvalidValueError(`ForeignSysType '${input.foreignSysType}' is not CUSTOM, SFDC or NETSUITE`);
+        }
+        out.foreignSysType = input.foreignSysType;
+      }
+    }
+    if (input.unsubscribed !== undefined) out.unsubscribed = input.unsubscribed;
+    if (input.unsubscribedReason !== undefined && input.unsubscribedReason !== null) out.unsubscribedReason = input.unsubscribedReason;
+
+    const unknown: string[] = [];
+    for (const [rawName, rawValue] of Object.entries(input.fields ?? {})) {
+      const def = catalogue.find(rawName);
+      if (!def) {
+        unknown.push(rawName);
+        continue;
+      }
+      const value = rawValue ?? "";
+      if (def.column === "email") {
+        if (emailKey(value) !== null) out.email = value;
+      } else if (def.column === "unsubscribed") {
+        const b = parseBoolean(value);
+        if (b === undefined) throw new InvalidValueError(`Unsubscribed: '${value.slice(0, 40)}' is not a boolean`);
+        out.unsubscribed = b;
+      } else if (def.column === "unsubscribedReason") {
+        out.unsubscribedReason = value;
+      } else {
+        const checked = normaliseFieldValue(def, value);
+        if ("error" in checked) throw new InvalidValueError(checked.error);
+        out.fields[def.name] = checked.value;
+      }
+    }
+    if (unknown.length > 0) throw new UnknownFieldError(unknown);
+    return out;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * What the domain needs from persistence, as narrow interfaces. One set of repositories is
+ * built per transaction (STYLE habit 4); nothing here holds a global connection.
+ */
+import type { Activity, ActivityAttribute, EmailStatus, EmailStatusChange, Lead, LeadInput } from "./types";
+
+export interface LeadRepository {
+  /** A new, unsaved lead with defaults, in the given partition. */
+  create(partitionId: number): Lead;
+  findById(id: number): Promise<Lead | null>;
+  /** Reads a lead and locks its row for the rest of the transaction. */
+  findByIdForUpdate(id: number): Promise<Lead | null>;
+  findByForeignId(foreignSysType: string, foreignSysPersonId: string): Promise<Lead | null>;
+  findByEmailHash(emailHash: string): Promise<Lead[]>;
+  /** The most recently updated lead with that key (syncLead matching). */
+  findLatestByEmailHash(emailHash: string): Promise<Lead | null>;
+  /** Inserts or updates through the ORM, so the lead subscriber applies the rules. */
+  save(lead: Lead, intent: import("./types").WriteIntent): Promise<Lead>;
+  remove(lead: Lead, intent: import("./types").WriteIntent): Promise<void>;
+  /** Set-based propagation: every other lead with the key takes the status. Returns their ids. */
+  applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number): Promise<number[]>;
+  /** The lead's email hash and flag as committed rows show them, locking the row. */
+  lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null>;
+}
+
+export interface EmailStatusRepository {
+  /**
+   * Makes sure a master row exists for each hash and locks them all, in hash order, for the
+   * rest of the transaction. Returns the statuses.
+   */
+  lock(entries: { emailHash: string; email: string }[]): Promise<Map<string, EmailStatus>>;
+  find(emailHash: string): Promise<EmailStatus | null>;
+  /** Writes the new status and appends a history row. */
+  change(emailHash: string, email: string, change: EmailStatusChange): Promise<void>;
+  history(emailHash: string): Promise<EmailStatusChange[]>;
+}
+
+export interface NewActivity {
+  leadId: number;
+  typeId: number;
+  typeName: string;
+  mktgAssetName: string;
+  attributes: ActivityAttribute[];
+  campaign: string | null;
+  emailHash: string | null;
+}
+
+export interface ActivityQuery {
+  leadIds: number[];
+  typeNames?: string[];
+  excludeTypeNames?: string[];
+  afterId?: number;
+  since?: Date;
+  until?: Date;
+  limit: number;
+}
+
+export interface ActivityRepository {
+  insertMany(rows: NewActivity[]): Promise<void>;
+  find(query: ActivityQuery): Promise<{ rows: Activity[]; remaining: number }>;
+}
+
+export interface PartitionRepository {
+  defaultPartitionId(): Promise<number>;
+  findOrCreate(name: string, createWorkspace: boolean): Promise<number>;
+  findByName(name: string): Promise<number | null>;
+  nameOf(id: number): Promise<string | null>;
+  primaryPartitionOfWorkspace(workspace: string): Promise<number | null>;
+}
+
+export interface Repositories {
+  leads: LeadRepository;
+  emailStatuses: EmailStatusRepository;
+  activities: ActivityRepository;
+  partitions: PartitionRepository;
+}
+
+/** Runs a unit of work in one database transaction, retrying transient conflicts. */
+export interface TransactionRunner {
+  run<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+}
+
+export type { LeadInput };

@@ -1,0 +1,63 @@
+import "reflect-metadata";
+import { DataSource } from "typeorm";
+import type { EmailStatusService } from "../domain/email-status.service";
+import { ActivityEntity } from "./entities/activity.entity";
+import { EmailStatusEntity, EmailStatusHistoryEntity } from "./entities/email-status.entity";
+import { LeadEntity } from "./entities/lead.entity";
+import { PartitionEntity, WorkspaceEntity } from "./entities/partition.entity";
+import { InitialSchema1764140000000 } from "./migrations/1764140000000-initial-schema";
+import { createLeadSubscriber } from "./subscribers/lead.subscriber";
+
+export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
+export const migrations = [InitialSchema1764140000000];
+
+export interface DataSourceOptions {
+  readonly url: string;
+  readonly poolSize: number;
+  readonly statementTimeoutMs: number;
+  /** The rules the lead subscriber applies; absent only for the TypeORM CLI (migrations). */
+  readonly rules?: EmailStatusService;
+}
+
+/** Explicit entity, subscriber and migration lists; never `synchronize`. */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: "postgres",
+    url: options.url,
+    entities,
+    migrations,
+    subscribers: options.rules ? [createLeadSubscriber(options.rules)] : [],
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: options.poolSize,
+      connectionTimeoutMillis: 10000,
+      ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
+    },
+  });
+}
+
+/** Any fixed number: the advisory lock that lets one process at a time run migrations. */
+const MIGRATION_LOCK = 7245001;
+
+/** Runs pending migrations under a database lock, so several processes can start together. */
+export async function migrate(dataSource: DataSource, options: { lock: boolean } = { lock: true }): Promise<string[]> {
+  if (!options.lock) {
+    // The embedded database is one process's by its lock file; its advisory locks exclude nothing.
+    return (await dataSource.runMigrations({ transaction: "each" })).map((m) => m.name);
+  }
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      const done = await dataSource.runMigrations({ transaction: "each" });
+      return done.map((m) => m.name);
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+    }
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import type { Lead, WriteIntent } from "../../domain/types";
+
+/**
+ * One lead. Its email is stored as given and as its key; email_hash (the keyed hash of the
+ * key) joins it to the master email status. Write only through LeadRepository.save/remove: the
+ * lead subscriber applies the durable-unsubscribe rules there, and a deferred trigger
+ * (migration) refuses any commit that leaves a lead disagreeing with its master status.
+ */
+@Entity({ name: "lead" })
+@Index("lead_email_hash_idx", ["emailHash"])
+@Index("lead_foreign_id_uq", ["foreignSysType", "foreignSysPersonId"], { unique: true, where: "foreign_sys_person_id IS NOT NULL" })
+export class LeadEntity implements Lead {
+  @PrimaryGeneratedColumn({ name: "id", type: "integer" })
+  id: number;
+
+  @Column({ name: "email", type: "text", nullable: true })
+  email: string | null;
+
+  @Column({ name: "email_key", type: "text", nullable: true })
+  emailKey: string | null;
+
+  @Column({ name: "email_hash", type: "text", nullable: true })
+  emailHash: string | null;
+
+  @Column({ name: "foreign_sys_person_id", type: "text", nullable: true })
+  foreignSysPersonId: string | null;
+
+  @Column({ name: "foreign_sys_type", type: "text", nullable: true })
+  foreignSysType: string | null;
+
+  @Column({ name: "partition_id", type: "integer" })
+  partitionId: number;
+
+  @Column({ name: "unsubscribed", type: "boolean", default: false })
+  unsubscribed: boolean;
+
+  @Column({ name: "unsubscribed_reason", type: "text", nullable: true })
+  unsubscribedReason: string | null;
+
+  @Column({ name: "fields", type: "jsonb", default: () => "'{}'::jsonb" })
+  fields: Record<string, string>;
+
+  @CreateDateColumn({ name: "created_at", type: "timestamptz" })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: "updated_at", type: "timestamptz" })
+  updatedAt: Date;
+
+  /** Not a column: who asks for this write, read by the lead subscriber. */
+  writeIntent?: WriteIntent;
+}

@@ -1,0 +1,67 @@
+/**
+ * Instance secrets (SPEC §1): the email hash key, the generated SOAP API credentials and the
+ * admin token. Each is taken from the environment when set, otherwise generated once and kept
+ * in the database, so every process on one database agrees. The database also keeps a check
+ * value of the hash key: a process started with a different EMAIL_HASH_KEY refuses to start,
+ * since a wrong key would silently detach every address from its unsubscribe.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import type { DataSource } from "typeorm";
+import { rowsOf } from "./repositories/lead.repository";
+
+const INSERT_SECRET = `INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name`;
+const READ_SECRET = `SELECT value FROM instance_secret WHERE name = $1`;
+
+export class HashKeyMismatchError extends Error {}
+
+export interface InstanceSecrets {
+  readonly emailHashKey: string;
+  readonly mktowsUserId: string;
+  readonly mktowsEncryptionKey: string;
+  readonly adminToken: string;
+  /** Names of the secrets this start generated (to print once). */
+  readonly generated: string[];
+}
+
+export interface SecretsFromEnv {
+  readonly emailHashKey?: string;
+  readonly mktowsUserId?: string;
+  readonly mktowsEncryptionKey?: string;
+  readonly adminToken?: string;
+}
+
+export async function loadInstanceSecrets(dataSource: DataSource, env: SecretsFromEnv): Promise<InstanceSecrets> {
+  const generated: string[] = [];
+  const stored = async (name: string, make: () => string): Promise<string> => {
+    return dataSource.transaction(async (m) => {
+      const inserted = rowsOf(await m.query(INSERT_SECRET, [name, make()]));
+      if (inserted.length > 0) generated.push(name);
+      return String(rowsOf(await m.query(READ_SECRET, [name]))[0].value);
+    });
+  };
+
+  const emailHashKey = env.emailHashKey ?? (await stored("email_hash_key", () => randomBytes(32).toString("hex")));
+  const check = hashKeyCheck(emailHashKey);
+  const storedCheck = await stored("email_hash_key_check", () => check);
+  if (storedCheck !== check) {
+    throw new HashKeyMismatchError(
+      "EMAIL_HASH_KEY does not match the key this database was created with: every stored unsubscribe would be lost. " +
+        "Start with the original key (or unset EMAIL_HASH_KEY if the database generated it).",
+    );
+  }
+  generated.splice(generated.indexOf("email_hash_key_check") >>> 0, generated.includes("email_hash_key_check") ? 1 : 0);
+
+  let mktowsUserId = env.mktowsUserId;
+  let mktowsEncryptionKey = env.mktowsEncryptionKey;
+  if (!mktowsUserId || !mktowsEncryptionKey) {
+    mktowsUserId = await stored("mktows_user_id", () => `mktows1_${randomBytes(11).toString("hex").toUpperCase()}`);
+    mktowsEncryptionKey = await stored("mktows_encryption_key", () => randomBytes(22).toString("hex").toUpperCase());
+  }
+  const adminToken = env.adminToken ?? (await stored("admin_token", () => randomBytes(24).toString("base64url")));
+  return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, generated };
+}
+
+/** A value that tells whether a key is the database's key without revealing it. */
+export function hashKeyCheck(key: string): string {
+  return createHmac("sha256", key).update("mktows email hash key check v1").digest("hex");
+}

@@ -1,0 +1,88 @@
+import type { EntityManager } from "typeorm";
+import type { ActivityQuery, ActivityRepository, NewActivity } from "../../domain/ports";
+import type { Activity, ActivityAttribute } from "../../domain/types";
+import { rowsOf } from "./lead.repository";
+
+/** insertActivities: many rows in one statement (propagation writes one per lead). */
+const INSERT_ACTIVITIES = `
+  INSERT INTO activity (lead_id, type_id, type_name, mktg_asset_name, attributes, campaign, email_hash)
+  SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])`;
+
+export class SqlActivityRepository implements ActivityRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async insertMany(rows: NewActivity[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 5000) {
+      const chunk = rows.slice(i, i + 5000);
+      await this.manager.query(INSERT_ACTIVITIES, [
+        chunk.map((r) => r.leadId),
+        chunk.map((r) => r.typeId),
+        chunk.map((r) => r.typeName),
+        chunk.map((r) => r.mktgAssetName),
+        chunk.map((r) => JSON.stringify(r.attributes)),
+        chunk.map((r) => r.campaign),
+        chunk.map((r) => r.emailHash),
+      ]);
+    }
+  }
+
+  /** Newest first; `afterId` continues below the last id returned. */
+  async find(q: ActivityQuery): Promise<{ rows: Activity[]; remaining: number }> {
+    const where: string[] = ["lead_id = ANY($1::int[])"];
+    const params: unknown[] = [q.leadIds];
+    if (q.typeNames && q.typeNames.length) {
+      params.push(q.typeNames);
+      where.push(`type_name = ANY($${params.length}::text[])`);
+    }
+    if (q.excludeTypeNames && q.excludeTypeNames.length) {
+      params.push(q.excludeTypeNames);
+      where.push(`NOT (type_name = ANY($${params.length}::text[]))`);
+    }
+    if (q.since) {
+      params.push(q.since);
+      where.push(`created_at >= $${params.length}`);
+    }
+    if (q.until) {
+      params.push(q.until);
+      where.push(`created_at <= $${params.length}`);
+    }
+    const base = where.join(" AND ");
+    const pageParams = [...params];
+    let pageWhere = base;
+    if (q.afterId !== undefined) {
+      pageParams.push(q.afterId);
+      pageWhere += ` AND id < $${pageParams.length}`;
+    }
+    pageParams.push(q.limit + 1);
+    const rows = rowsOf(
+      await this.manager.query(
+        `SELECT id, lead_id, type_id, type_name, mktg_asset_name, attributes, campaign, created_at
+           FROM activity WHERE ${pageWhere} ORDER BY id DESC LIMIT $${pageParams.length}`,
+        pageParams,
+      ),
+    );
+    const page = rows.slice(0, q.limit).map(toActivity);
+    let remaining = 0;
+    if (rows.length > q.limit) {
+      const last = page[page.length - 1].id;
+      const countRows = rowsOf(
+        await this.manager.query(`SELECT count(*)::int AS n FROM activity WHERE ${base} AND id < $${params.length + 1}`, [...params, last]),
+      );
+      remaining = Number(countRows[0]?.n ?? 0);
+    }
+    return { rows: page, remaining };
+  }
+}
+
+function toActivity(r: Record<string, unknown>): Activity {
+  return {
+    id: Number(r.id),
+    leadId: Number(r.lead_id),
+    typeId: Number(r.type_id),
+    typeName: String(r.type_name),
+    mktgAssetName: String(r.mktg_asset_name ?? ""),
+    attributes: (r.attributes as ActivityAttribute[]) ?? [],
+    campaign: (r.campaign as string | null) ?? null,
+    createdAt: new Date(r.created_at as string),
+  };
+}

@@ -1,0 +1,16 @@
+import type { EntityManager } from "typeorm";
+import type { Repositories } from "../../domain/ports";
+import { SqlActivityRepository } from "./activity.repository";
+import { SqlEmailStatusRepository } from "./email-status.repository";
+import { TypeOrmLeadRepository } from "./lead.repository";
+import { SqlPartitionRepository } from "./partition.repository";
+
+/** Repositories bound to one EntityManager, i.e. to one transaction (STYLE habit 4). */
+export function createRepositories(manager: EntityManager): Repositories {
+  return {
+    leads: new TypeOrmLeadRepository(manager),
+    emailStatuses: new SqlEmailStatusRepository(manager),
+    activities: new SqlActivityRepository(manager),
+    partitions: new SqlPartitionRepository(manager),
+  };
+}

@@ -1,0 +1,87 @@
+import type { EntityManager } from "typeorm";
+import type { EmailStatusRepository } from "../../domain/ports";
+import type { EmailStatus, EmailStatusChange } from "../../domain/types";
+import { rowsOf } from "./lead.repository";
+
+/** ensureEmailStatus: a subscribed master row for each new address (never overwrites). */
+const ENSURE_EMAIL_STATUS = `
+  INSERT INTO email_status (email_hash, email)
+  SELECT * FROM unnest($1::text[], $2::text[])
+  ON CONFLICT (email_hash) DO NOTHING`;
+
+/** lockEmailStatus: locks the master rows in hash order, the one lock order of every writer. */
+const LOCK_EMAIL_STATUS = `
+  SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
+    FROM email_status WHERE email_hash = ANY($1::text[])
+   ORDER BY email_hash
+     FOR UPDATE`;
+
+const FIND_EMAIL_STATUS = `
+  SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
+    FROM email_status WHERE email_hash = $1`;
+
+/** changeEmailStatus: the address's new status, and the history row that explains it. */
+const CHANGE_EMAIL_STATUS = `
+  UPDATE email_status
+     SET unsubscribed = $3, reason = $4, channel = $5, source = $6, changed_at = $7, lead_id = $8,
+         email = CASE WHEN $2 = '' THEN email ELSE $2 END
+   WHERE email_hash = $1`;
+
+const INSERT_HISTORY = `
+  INSERT INTO email_status_history (email_hash, email, unsubscribed, channel, reason, source, lead_id, at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+
+const HISTORY = `
+  SELECT at, unsubscribed, channel, reason, source, lead_id
+    FROM email_status_history WHERE email_hash = $1 ORDER BY id DESC`;
+
+export class SqlEmailStatusRepository implements EmailStatusRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async lock(entries: { emailHash: string; email: string }[]): Promise<Map<string, EmailStatus>> {
+    const sorted = [...new Map(entries.map((e) => [e.emailHash, e.email]))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const out = new Map<string, EmailStatus>();
+    if (sorted.length === 0) return out;
+    const hashes = sorted.map(([h]) => h);
+    await this.manager.query(ENSURE_EMAIL_STATUS, [hashes, sorted.map(([, e]) => e)]);
+    for (const row of rowsOf(await this.manager.query(LOCK_EMAIL_STATUS, [hashes]))) {
+      const status = toStatus(row);
+      out.set(status.emailHash, status);
+    }
+    return out;
+  }
+
+  async find(emailHash: string): Promise<EmailStatus | null> {
+    const rows = rowsOf(await this.manager.query(FIND_EMAIL_STATUS, [emailHash]));
+    return rows.length ? toStatus(rows[0]) : null;
+  }
+
+  async change(emailHash: string, email: string, c: EmailStatusChange): Promise<void> {
+    await this.manager.query(CHANGE_EMAIL_STATUS, [emailHash, email, c.unsubscribed, c.reason, c.channel, c.source, c.at, c.leadId]);
+    await this.manager.query(INSERT_HISTORY, [emailHash, email, c.unsubscribed, c.channel, c.reason, c.source, c.leadId, c.at]);
+  }
+
+  async history(emailHash: string): Promise<EmailStatusChange[]> {
+    return rowsOf(await this.manager.query(HISTORY, [emailHash])).map((r) => ({
+      at: new Date(r.at as string),
+      unsubscribed: r.unsubscribed === true,
+      channel: String(r.channel),
+      reason: String(r.reason),
+      source: String(r.source),
+      leadId: r.lead_id === null ? null : Number(r.lead_id),
+    }));
+  }
+}
+
+function toStatus(r: Record<string, unknown>): EmailStatus {
+  return {
+    emailHash: String(r.email_hash),
+    email: String(r.email),
+    unsubscribed: r.unsubscribed === true,
+    reason: (r.reason as string | null) ?? null,
+    channel: (r.channel as string | null) ?? null,
+    source: (r.source as string | null) ?? null,
+    changedAt: r.changed_at ? new Date(r.changed_at as string) : null,
+    leadId: r.lead_id === null || r.lead_id === undefined ? null : Number(r.lead_id),
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Mounts the SOAP endpoint: /soap/mktows/<version> for every supported version, its WSDL at
+ * ?WSDL with soap:address set to the URL the client used, and a preflight that answers bad
+ * input (oversized, malformed, DTDs, bad encodings, unknown operations) with a Marketo fault
+ * before node-soap sees it. node-soap then dispatches on the body element (SOAPAction is
+ * dropped), parses the arguments and wraps the `$xml` the handlers build.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import * as sax from "sax";
+import * as soap from "soap";
+import type { Logger } from "../logger";
+import { verifyAuthenticationHeader, type ApiUser } from "./auth";
+import { MarketoCodes, MarketoFault, toMarketoFault } from "./faults";
+import type { HandlerContext } from "./handlers/context";
+import type { Args } from "./mappers/args";
+import { handlers, operationByRequestElement, operationNames, type OperationName } from "./service-definition";
+import { supportedVersions, type ApiVersion, type Shapes } from "./versions";
+
+export interface SoapServerOptions {
+  readonly findUser: (id: string) => ApiUser | undefined;
+  readonly timestampWindowSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly publicUrl?: string;
+  readonly trustProxy: boolean;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly services: Omit<HandlerContext, "version" | "user" | "headers">;
+}
+
+const SOAP_ENV_11 = "http://schemas.xmlsoap.org/soap/envelope/";
+const MAX_DEPTH = 64;
+
+/** wsdl/ sits at the project root: two levels above src/soap, three above dist/src/soap. */
+export function wsdlDir(): string {
+  for (const candidate of [path.resolve(__dirname, "../../wsdl"), path.resolve(__dirname, "../../../wsdl")]) {
+    try {
+      readFileSync(path.join(candidate, "mktows-2_2.wsdl"));
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error("wsdl/ folder not found next to src/ or dist/");
+}
+
+export function mountSoap(app: Express, options: SoapServerOptions): void {
+  const dir = wsdlDir();
+  const wsdlText = new Map<Shapes, string>();
+  for (const v of supportedVersions) {
+    if (!wsdlText.has(v.shapes)) wsdlText.set(v.shapes, readFileSync(path.join(dir, `mktows-${v.shapes}.wsdl`), "utf8"));
+  }
+  const versionNames = supportedVersions.map((v) => v.name);
+
+  app.use("/soap", express.raw({ type: () => true, limit: options.maxBodyBytes }));
+  app.use("/soap", (req: Request, res: Response, next: NextFunction) => {
+    const m = /^\/mktows\/([^/?]+)\/?$/.exec(req.path);
+    const version = m ? supportedVersions.find((v) => v.name === m[1]) : undefined;
+    if (!version) {
+      sendFault(res, 404, new MarketoFault(MarketoCodes.requestNotUnderstood, `No SOAP endpoint here. Supported versions: ${versionNames.map((n) => `/soap/mktows/${n}`).join(", ")}`));
+      return;
+    }
+    if (req.method === "GET" && Object.keys(req.query).some((k) => k.toLowerCase() === "wsdl")) {
+      res.type("text/xml; charset=utf-8").send(withAddress(wsdlText.get(version.shapes) as string, `${baseUrl(req, options)}/soap/mktows/${version.name}`));
+      return;
+    }
+    if (req.method !== "POST") {
+      res.status(405).set("Allow", "POST").type("text/plain").send(`POST SOAP 1.1 requests here; the WSDL is at /soap/mktows/${version.name}?WSDL\n`);
+      return;
+    }
+    const problem = preflight(req.body);
+    if (problem) {
+      options.logger.log("info", "soap request refused", { version: version.name, code: problem.code, reason: problem.message });
+      sendFault(res, 500, problem);
+      return;
+    }
+    // Dispatch on the body element only (SPEC §5), and answer as Marketo did.
+    delete req.headers.soapaction;
+    req.headers["content-type"] = "text/xml; charset=utf-8";
+    next();
+  });
+
+  for (const version of supportedVersions) {
+    const services = { MktMktowsApiService: { MktowsApiSoapPort: serviceFor(version, options) } };
+    soap.listen(app, {
+      path: `/soap/mktows/${version.name}`,
+      services,
+      xml: wsdlText.get(version.shapes) as string,
+      envelopeKey: "SOAP-ENV",
+      suppressStack: true,
+      handleNilAsNull: true,
+      callback: (err: unknown, server: unknown) => {
+        if (err) throw err;
+        // node-soap never declares xsi (stack notes §2): declare it on every envelope.
+        const s = server as { wsdl: { xmlnsInEnvelope: string } };
+        s.wsdl.xmlnsInEnvelope += ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+      },
+    });
+  }
+}
+
+type SoapOperation = (args: unknown, callback: unknown, headers: unknown, req: unknown) => Promise<{ $xml: string }>;
+
+function serviceFor(version: ApiVersion, options: SoapServerOptions): Record<string, SoapOperation> {
+  const ops: Record<string, SoapOperation> = {};
+  for (const name of operationNames) ops[name] = operation(name, version, options);
+  return ops;
+}
+
+/** withFaults(withAuth(handler)): the one wrapper every operation gets. */
+function operation(name: OperationName, version: ApiVersion, options: SoapServerOptions): SoapOperation {
+  return async (args, _callback, headers) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    const headerArgs = (headers && typeof headers === "object" ? headers : {}) as Args;
+    let user: ApiUser | undefined;
+    try {
+      user = verifyAuthenticationHeader(
+        headerArgs.AuthenticationHeader as Args | undefined,
+        options.findUser,
+        options.now?.() ?? new Date(),
+        options.timestampWindowSeconds,
+      );
+      const handler = handlers[name];
+      if (!handler) throw new MarketoFault(MarketoCodes.unsupportedOperation, `${name} is not supported by this server`);
+      const body = await handler((args && typeof args === "object" ? args : {}) as Args, { ...options.services, version, user, headers: headerArgs });
+      options.logger.log("info", "soap request", { requestId, operation: name, version: version.name, user: user.id, outcome: "ok", ms: elapsed(started) });
+      return { $xml: body };
+    } catch (error) {
+      const { fault, internal } = toMarketoFault(error, name);
+      options.logger.log(internal ? "error" : "info", "soap request", {
+        requestId,
+        operation: name,
+        version: version.name,
+        user: user?.id,
+        outcome: "fault",
+        code: fault.code,
+        ms: elapsed(started),
+        ...(internal ? { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), stack: error instanceof Error ? error.stack : undefined } : {}),
+      });
+      throw fault.toNodeSoapFault();
+    }
+  };
+}
+
+function elapsed(started: bigint): number {
+  return Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+}
+
+/**
+ * Checks a request before node-soap parses it: well-formed UTF-8 XML, no DTD (so no entity
+ * expansion or external entities), bounded depth, a SOAP 1.1 Envelope whose Body names one of
+ * the 23 operations. Returns the fault to answer, or undefined.
+ */
+export function preflight(body: unknown): MarketoFault | undefined {
+  if (!Buffer.isBuffer(body) || body.length === 0) return new MarketoFault(MarketoCodes.requestNotUnderstood, "Empty request body");
+  if (!isUtf8(body)) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request is not valid UTF-8");
+  const parser = sax.parser(true, { xmlns: true, position: false });
+  const stack: string[] = [];
+  let problem: MarketoFault | undefined;
+  let operationElement: string | undefined;
+  let envelopeSeen = false;
+  parser.ondoctype = () => {
+    problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, "DTDs and entity declarations are not accepted");
+  };
+  parser.onopentag = (tag) => {
+    const t = tag as sax.QualifiedTag;
+    if (stack.length === 0) {
+      if (t.local !== "Envelope" || t.uri !== SOAP_ENV_11) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, "Not a SOAP 1.1 Envelope");
+      envelopeSeen = true;
+    } else if (stack.length === 2 && stack[1] === "Body" && operationElement === undefined) {
+      operationElement = t.local;
+    }
+    stack.push(t.local);
+    if (stack.length > MAX_DEPTH) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `XML nested deeper than ${MAX_DEPTH} levels`);
+  };
+  parser.onclosetag = () => {
+    stack.pop();
+  };
+  parser.onerror = (e) => {
+    problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `Malformed XML: ${e.message.split("\n")[0]}`);
+    throw e;
+  };
+  try {
+    parser.write(body.toString("utf8")).close();
+  } catch {
+    // reported through onerror
+  }
+  if (problem) return problem;
+  if (!envelopeSeen) return new MarketoFault(MarketoCodes.requestNotUnderstood, "Not a SOAP Envelope");
+  if (!operationElement) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The SOAP Body names no operation");
+  if (!operationByRequestElement.has(operationElement)) {
+    return new MarketoFault(MarketoCodes.unsupportedOperation, `'${operationElement.slice(0, 80)}' is not an operation of the Marketo API`);
+  }
+  return undefined;
+}
+
+function isUtf8(b: Buffer): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sendFault(res: Response, status: number, fault: MarketoFault): void {
+  res.status(status).type("text/xml; charset=utf-8").send(fault.toEnvelope());
+}
+
+function baseUrl(req: Request, options: SoapServerOptions): string {
+  if (options.publicUrl) return options.publicUrl;
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.split(",")[0]?.trim();
+  const proto = (options.trustProxy && first(req.headers["x-forwarded-proto"])) || req.protocol;
+  const host = (options.trustProxy && first(req.headers["x-forwarded-host"])) || req.headers.host || "localhost";
+  const safeHost = /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? host : "localhost";
+  return `${proto === "https" ? "https" : "http"}://${safeHost}`;
+}
+
+function withAddress(wsdl: string, url: string): string {
+  return wsdl.replace(/(<soap:address\s+location=")[^"]*(")/, `$1${url.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}$2`);
+}
+
+/** Error middleware for /soap: an oversized or unreadable body gets a fault, not an HTML page. */
+export function soapErrorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (!req.path.startsWith("/soap")) {
+    next(error);
+    return;
+  }
+  const e = error as { type?: string; status?: number };
+  if (e?.type === "entity.too.large") {
+    sendFault(res, 413, new MarketoFault(MarketoCodes.requestNotUnderstood, "Request body too large"));
+    return;
+  }
+  sendFault(res, e?.status && e.status >= 400 && e.status < 500 ? e.status : 500, new MarketoFault(MarketoCodes.requestNotUnderstood, "Unreadable request"));
+}
