@@ -5,7 +5,7 @@
  * element, as Marketo did), the soap:address and the leading comment.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import path, { join } from "node:path";
 import { WSDL } from "soap";
 import { ChildElementModel, parseWsdl, WsdlModel } from "../../support/wsdl-model";
 
@@ -15,7 +15,7 @@ const MKTO = (local: string): string => `{${MKTOWS_NS}}${local}`;
 
 const OURS_DIR = join(__dirname, "..", "..", "..", "wsdl");
 // The reference copies live outside the repository (see SPEC.md); overridable for other checkouts.
-const REFERENCE_DIR = process.env.MKTOWS_REFERENCE_WSDL_DIR ?? "/work/shared/reference/wsdl";
+const REFERENCE_DIR = process.env.MKTOWS_REFERENCE_WSDL_DIR ?? path.resolve(__dirname, "../../../../shared/reference/wsdl");
 
 interface Case {
   version: string;

@@ -1,0 +1,53 @@
+/**
+ * Where the tests' database is, and which external tools they may use. In CI (CI=true) a
+ * missing tool or database is a failure; on a developer's machine it is a skip with a message.
+ */
+import { execFileSync } from "node:child_process";
+
+export const inCi = /^(1|true)$/i.test(process.env.CI ?? "");
+
+/** The PostgreSQL the database tests use: TEST_DATABASE_URL, or the embedded one global setup started. */
+export function testDatabaseUrl(): string {
+  const url = process.env.TEST_DATABASE_URL ?? process.env.MKTOWS_TEST_EMBEDDED_URL;
+  if (!url) throw new Error("no test database: global setup did not run (run the tests with `npm test`)");
+  return url;
+}
+
+/** True when the tests run on a real PostgreSQL server (not the embedded database). */
+export function onRealPostgres(): boolean {
+  return !!process.env.TEST_DATABASE_URL;
+}
+
+/** Finds a command on PATH (or one of the given absolute paths). */
+export function findTool(candidates: string[], versionArgs: string[] = ["--version"]): string | undefined {
+  for (const c of candidates) {
+    try {
+      execFileSync(c, versionArgs, { stdio: "ignore", timeout: 20000 });
+      return c;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `describe` when the tool is there; otherwise a skip that says why (a failure in CI).
+ * Usage: describeWithTool("zeep", found, "python3-zeep", () => { … }).
+ */
+export function describeWithTool(title: string, available: boolean, install: string, body: () => void): void {
+  if (available) {
+    describe(title, body);
+    return;
+  }
+  if (inCi) {
+    describe(title, () => {
+      it(`needs ${install} (missing in CI)`, () => {
+        throw new Error(`${title}: ${install} is not installed; .ci/run must install it`);
+      });
+    });
+    return;
+  }
+  process.stderr.write(`SKIPPED ${title}: ${install} is not installed on this machine (CI installs it)\n`);
+  describe.skip(`${title} (skipped: ${install} not installed)`, body);
+}
