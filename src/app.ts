@@ -36,10 +36,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const url = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir)).url;
     // The hash key comes from the database, and the subscriber needs the hasher: the hasher reads
     // a slot filled right after the secrets load, before any lead is written.
-    let hashKey: string | undefined;
+    const hashKey: { value?: string } = {};
     const hasher = (key: string): string => {
-      if (!hashKey) throw new Error("email hash key not loaded yet");
-      return createHmac("sha256", hashKey).update(key, "utf8").digest("hex");
+      if (!hashKey.value) throw new Error("email hash key not loaded yet");
+      return createHmac("sha256", hashKey.value).update(key, "utf8").digest("hex");
     };
     const catalogue = new FieldCatalogue();
     const fields = () => catalogue;
@@ -60,7 +60,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       mktowsEncryptionKey: config.mktowsEncryptionKey,
       adminToken: config.adminToken,
     });
-    hashKey = secrets.emailHashKey;
+    hashKey.value = secrets.emailHashKey;
 
     const tx = new TypeOrmTransactionRunner(dataSource, {
       attempts: 8,
