@@ -11,8 +11,13 @@ import { createAdminRouter } from "./admin/admin-router";
 import type { Config } from "./config";
 import { EmailStatusQueryService } from "./domain/email-status-query.service";
 import { EmailStatusService } from "./domain/email-status.service";
+import { CampaignService } from "./domain/campaign.service";
+import { FieldRegistry } from "./domain/field-registry";
 import { FieldCatalogue } from "./domain/lead-fields";
+import { MergeService } from "./domain/merge.service";
+import { LeadStreamService } from "./domain/lead-stream.service";
 import { LeadService } from "./domain/lead.service";
+import { ListService } from "./domain/list.service";
 import type { Logger } from "./logger";
 import { createDataSource, migrate } from "./persistence/data-source";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./persistence/embedded-database";
@@ -41,8 +46,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       if (!hashKey.value) throw new Error("email hash key not loaded yet");
       return createHmac("sha256", hashKey.value).update(key, "utf8").digest("hex");
     };
-    const catalogue = new FieldCatalogue();
-    const fields = () => catalogue;
+    // The catalogue of declared fields loads once the database is up; until then, the standard one.
+    const standardCatalogue = new FieldCatalogue();
+    const registry: { current?: FieldRegistry } = {};
+    const fields = () => registry.current?.current() ?? standardCatalogue;
     const rules = new EmailStatusService({ hasher, fields });
     dataSource = createDataSource({
       url,
@@ -66,8 +73,15 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       attempts: 8,
       onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
     });
-    const leads = new LeadService({ tx, emailStatus: rules, hasher, fields });
+    const fieldRegistry = new FieldRegistry({ tx });
+    await fieldRegistry.refresh();
+    registry.current = fieldRegistry;
+    const leads = new LeadService({ tx, emailStatus: rules, hasher, fields, refreshFields: () => fieldRegistry.refresh() });
     const emailStatus = new EmailStatusQueryService({ tx, hasher });
+    const streams = new LeadStreamService({ tx, hasher });
+    const lists = new ListService({ tx, hasher });
+    const merges = new MergeService({ tx, hasher, emailStatus: rules });
+    const campaigns = new CampaignService({ tx, hasher, leads });
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
 
     const app = express();
@@ -88,7 +102,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
       logger,
-      services: { leads, fields, limits: { maxBatchRecords: 1000 } },
+      services: { leads, streams, lists, merges, campaigns, fields, limits: { maxBatchRecords: 1000 } },
     });
     app.use(
       "/admin/api",
@@ -96,6 +110,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         adminToken: secrets.adminToken,
         leads,
         emailStatus,
+        lists,
+        fields: fieldRegistry,
+        campaigns,
         partitionName: async (id) => (await tx.run((repos) => repos.partitions.nameOf(id))) ?? String(id),
         logger,
       }),

@@ -7,6 +7,9 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
 import { DomainError } from "../domain/errors";
 import type { LeadService } from "../domain/lead.service";
+import type { ListService } from "../domain/list.service";
+import type { CampaignService } from "../domain/campaign.service";
+import type { FieldRegistry } from "../domain/field-registry";
 import { Channels, type Lead, type LeadInput } from "../domain/types";
 import type { Logger } from "../logger";
 
@@ -14,6 +17,9 @@ export interface AdminDeps {
   readonly adminToken: string;
   readonly leads: Pick<LeadService, "getLeadById" | "createLead" | "updateLead" | "deleteLead">;
   readonly emailStatus: Pick<EmailStatusQueryService, "statusOf">;
+  readonly lists: Pick<ListService, "createList">;
+  readonly fields: Pick<FieldRegistry, "declare">;
+  readonly campaigns: Pick<CampaignService, "create" | "changeDataValue">;
   readonly partitionName: (id: number) => Promise<string>;
   readonly logger: Logger;
 }
@@ -30,7 +36,7 @@ class HttpError extends Error {
 
 export function createAdminRouter(deps: AdminDeps): Router {
   const router = express.Router();
-  router.use(express.json({ limit: "1mb" }));
+  // Authenticate first: an unauthenticated request gets 401, and its body is never parsed.
   router.use((req, _res, next) => {
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -42,6 +48,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     }
     next();
   });
+  router.use(express.json({ limit: "1mb" }));
 
   const view = async (lead: Lead) => ({
     id: lead.id,
@@ -80,6 +87,57 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.status(204).end();
   });
 
+  router.post("/lists", async (req, res) => {
+    const body = objectBody(req);
+    const name = optionalString(body, "name");
+    if (!name) throw new HttpError(400, "badValue", "name is required");
+    res.status(201).json({ id: await deps.lists.createList(optionalString(body, "programName") ?? "", name) });
+  });
+
+  router.post("/fields", async (req, res) => {
+    const body = objectBody(req);
+    const def = await deps.fields.declare({
+      name: requiredString(body, "name"),
+      attrType: requiredString(body, "attrType"),
+      displayName: optionalString(body, "displayName"),
+    });
+    res.status(201).json({ name: def.name, attrType: def.type, displayName: def.displayName });
+  });
+
+  router.post("/campaigns", async (req, res) => {
+    const body = objectBody(req);
+    const steps = body.steps ?? [];
+    if (!Array.isArray(steps)) throw new HttpError(400, "badValue", "steps must be an array");
+    const id = await deps.campaigns.create({
+      programName: requiredString(body, "programName"),
+      name: requiredString(body, "name"),
+      description: optionalString(body, "description"),
+      steps: steps.map((s: unknown, i: number) => {
+        const o = (s ?? {}) as Record<string, unknown>;
+        if (o.type !== "changeDataValue" || typeof o.attribute !== "string" || !["string", "boolean", "number"].includes(typeof o.value)) {
+          throw new HttpError(400, "badValue", `steps[${i}] must be { "type": "changeDataValue", "attribute": string, "value": string }`);
+        }
+        return { type: "changeDataValue" as const, attribute: o.attribute, value: String(o.value) };
+      }),
+    });
+    res.status(201).json({ id });
+  });
+
+  router.post("/flow/change-data-value", async (req, res) => {
+    const body = objectBody(req);
+    const ids = body.leadIds;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => Number.isInteger(x) && x > 0 && x <= 2147483647)) {
+      throw new HttpError(400, "badValue", "leadIds must be a non-empty array of lead ids");
+    }
+    if (ids.length > 10000) throw new HttpError(400, "badValue", "at most 10000 leadIds per call");
+    const value = body.value;
+    if (!["string", "boolean", "number"].includes(typeof value)) throw new HttpError(400, "badValue", "value must be a string, boolean or number");
+    const campaignId = body.campaignId;
+    if (campaignId !== undefined && !(Number.isInteger(campaignId) && (campaignId as number) > 0)) throw new HttpError(400, "badValue", "campaignId must be a campaign id");
+    const result = await deps.campaigns.changeDataValue(ids as number[], requiredString(body, "attribute"), String(value), campaignId as number | undefined);
+    res.json(result);
+  });
+
   router.get("/email-status/:email", async (req, res) => {
     const s = await deps.emailStatus.statusOf(String(req.params.email));
     res.json({
@@ -99,7 +157,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     let message = "internal error";
     if (error instanceof HttpError) [status, code, message] = [error.status, error.code, error.message];
     else if (error instanceof DomainError) {
-      status = error.kind === "leadNotFound" ? 404 : 400;
+      status = ["leadNotFound", "campaignNotFound", "listNotFound"].includes(error.kind) ? 404 : 400;
       code = error.kind;
       message = error.message;
     } else if (e?.type === "entity.parse.failed") [status, code, message] = [400, "badJson", "the body is not valid JSON"];
@@ -126,6 +184,12 @@ function optionalString(b: Record<string, unknown>, name: string): string | unde
   const v = b[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be a string`);
+  return v;
+}
+
+function requiredString(b: Record<string, unknown>, name: string): string {
+  const v = optionalString(b, name);
+  if (v === undefined || v.trim() === "") throw new HttpError(400, "badValue", `${name} is required`);
   return v;
 }
 

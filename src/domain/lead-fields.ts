@@ -125,7 +125,8 @@ export function normaliseFieldValue(def: FieldDefinition, raw: string): { value:
         ? { value: value.trim() }
         : { error: `${def.name}: '${clip(value)}' is not a number` };
     case "date":
-      return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) && !Number.isNaN(Date.parse(value.trim()))
+      // Date.parse rolls 2023-02-30 over to March; a real date formats back to itself.
+      return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) && isCalendarDate(value.trim())
         ? { value: value.trim() }
         : { error: `${def.name}: '${clip(value)}' is not a date (YYYY-MM-DD)` };
     case "datetime":
@@ -135,6 +136,11 @@ export function normaliseFieldValue(def: FieldDefinition, raw: string): { value:
     default:
       return value.length > 65535 ? { error: `${def.name}: value longer than 65535 characters` } : { value };
   }
+}
+
+function isCalendarDate(ymd: string): boolean {
+  const d = new Date(`${ymd}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd;
 }
 
 function clip(s: string): string {

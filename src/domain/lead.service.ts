@@ -16,6 +16,8 @@ export interface LeadServiceDeps {
   readonly emailStatus: Pick<EmailStatusService, "lockAddresses">;
   readonly hasher: EmailHasher;
   readonly fields: () => FieldCatalogue;
+  /** Reloads declared custom fields; true when something new appeared. */
+  readonly refreshFields?: () => Promise<boolean>;
 }
 
 export interface SyncOptions {
@@ -93,13 +95,13 @@ export class LeadService {
 
   /** syncLead: match Id > ForeignSysPersonId > Email, then update or create. */
   async syncLead(input: LeadInput, options: SyncOptions): Promise<SyncResult> {
-    const data = this.normalise(input);
+    const data = await this.normaliseFresh(input);
     return this.deps.tx.run((repos) => this.syncInTransaction(data, options, repos));
   }
 
   /** Creates a lead in a partition even when the email exists elsewhere (admin API). */
   async createLead(input: LeadInput, options: CreateOptions): Promise<Lead> {
-    const data = this.normalise(input);
+    const data = await this.normaliseFresh(input);
     return this.deps.tx.run(async (repos) => {
       const partitionId = options.partitionName
         ? await this.partitionFor(options.partitionName, options.createPartition ?? false, repos)
@@ -113,7 +115,7 @@ export class LeadService {
 
   /** Changes an existing lead found by id. */
   async updateLead(id: number, input: LeadInput, channel: Channel): Promise<Lead> {
-    const data = this.normalise({ ...input, id });
+    const data = await this.normaliseFresh({ ...input, id });
     return this.deps.tx.run(async (repos) => {
       const found = await repos.leads.findById(id);
       if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
@@ -209,6 +211,10 @@ export class LeadService {
       lead.foreignSysType = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
     }
     if (data.unsubscribedReason !== undefined) lead.unsubscribedReason = data.unsubscribedReason || null;
+    // The requested flag, which the lead subscriber replaces with what the rules decide. Without
+    // it an update that only sets Unsubscribed has no changed column, so TypeORM skips the save
+    // and its beforeUpdate listener: the request would be silently lost.
+    if (data.unsubscribed !== undefined) lead.unsubscribed = data.unsubscribed;
     const fields = { ...lead.fields };
     for (const [name, value] of Object.entries(data.fields)) {
       if (value === "") delete fields[name];
@@ -238,6 +244,16 @@ export class LeadService {
   private hashOf(email: string): string | null {
     const key = emailKey(email);
     return key ? this.deps.hasher(key) : null;
+  }
+
+  /** normalise(), once more after reloading the custom fields when a name is unknown. */
+  private async normaliseFresh(input: LeadInput): Promise<NormalisedInput> {
+    try {
+      return this.normalise(input);
+    } catch (error) {
+      if (!(error instanceof UnknownFieldError) || !this.deps.refreshFields || !(await this.deps.refreshFields())) throw error;
+      return this.normalise(input);
+    }
   }
 
   /** Resolves attributes against the catalogue: unknown names and bad values are refused. */

@@ -68,8 +68,27 @@ export interface PartitionRepository {
   primaryPartitionOfWorkspace(workspace: string): Promise<number | null>;
 }
 
+/** Static lists and their members. */
+export interface ListRepository {
+  findByName(programName: string | null, name: string): Promise<{ id: number; programName: string; name: string } | null>;
+  findById(id: number): Promise<{ id: number; programName: string; name: string } | null>;
+  create(programName: string, name: string): Promise<number>;
+  memberIds(listId: number): Promise<number[]>;
+  /** The lists a lead is a member of. */
+  memberIdsOfLead(leadId: number): Promise<number[]>;
+  /** Of these leads, the ones that are members. */
+  membersAmong(listId: number, leadIds: number[]): Promise<Set<number>>;
+  addMembers(listId: number, leadIds: number[]): Promise<number[]>;
+  removeMembers(listId: number, leadIds: number[]): Promise<number[]>;
+}
+
 export interface Repositories {
   leads: LeadRepository;
+  leadPages: import("./stream-ports").LeadPageRepository;
+  changes: import("./stream-ports").ChangeRepository;
+  lists: ListRepository;
+  fields: import("./catalogue-ports").FieldRepository;
+  campaigns: import("./catalogue-ports").CampaignRepository;
   emailStatuses: EmailStatusRepository;
   activities: ActivityRepository;
   partitions: PartitionRepository;

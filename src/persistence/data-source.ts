@@ -6,10 +6,11 @@ import { EmailStatusEntity, EmailStatusHistoryEntity } from "./entities/email-st
 import { LeadEntity } from "./entities/lead.entity";
 import { PartitionEntity, WorkspaceEntity } from "./entities/partition.entity";
 import { InitialSchema1764140000000 } from "./migrations/1764140000000-initial-schema";
+import { Surface1764150000000 } from "./migrations/1764150000000-surface";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000];
 
 export interface DataSourceOptions {
   readonly url: string;

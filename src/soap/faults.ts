@@ -19,6 +19,9 @@ export const MarketoCodes = {
   unknownLeadField: 20105,
   parameterRequired: 20109,
   badParameter: 20110,
+  listNotFound: 20111,
+  campaignNotFound: 20113,
+  timeRangeTooLong: 20022,
   badStreamPosition: 20122,
   streamAtEnd: 20123,
 } as const;
@@ -39,6 +42,9 @@ const shortText: Record<MarketoCode, string> = {
   20105: "Unknown lead field",
   20109: "Parameter Required",
   20110: "Bad Parameter",
+  20111: "List Not Found",
+  20113: "Campaign Not Found",
+  20022: "Time range specified in query filter exceeded limit",
   20122: "Bad Stream Position",
   20123: "Stream at End",
 };
@@ -98,6 +104,9 @@ const domainCodes: Record<string, MarketoCode> = {
   unknownField: MarketoCodes.unknownLeadField,
   invalidValue: MarketoCodes.badParameter,
   missingParameter: MarketoCodes.parameterRequired,
+  listNotFound: MarketoCodes.listNotFound,
+  campaignNotFound: MarketoCodes.campaignNotFound,
+  timeRangeTooLong: MarketoCodes.timeRangeTooLong,
 };
 
 /** Maps any error to the fault to send; `internal` is true when the caller must log it. */

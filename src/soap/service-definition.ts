@@ -2,7 +2,13 @@
  * Every WSDL operation, listed once (STYLE habit 2). Implemented operations are wrapped with
  * authentication and the fault translation; the rest answer 20019.
  */
+import { getCampaignsForSource, requestCampaign } from "./handlers/campaign.handlers";
 import { getLeadActivity } from "./handlers/get-lead-activity.handler";
+import { mergeLeads } from "./handlers/merge-leads.handler";
+import { describeMObject, listMObjects } from "./handlers/mobject.handlers";
+import { getLeadChanges } from "./handlers/get-lead-changes.handler";
+import { getMultipleLeads } from "./handlers/get-multiple-leads.handler";
+import { listOperation } from "./handlers/list-operation.handler";
 import { getLead } from "./handlers/get-lead.handler";
 import type { Handler } from "./handlers/context";
 import { syncLead } from "./handlers/sync-lead.handler";
@@ -39,9 +45,17 @@ export type OperationName = (typeof operationNames)[number];
 /** The handlers of the operations this server implements; the others are not supported (20019). */
 export const handlers: Partial<Record<OperationName, Handler>> = {
   getLead,
+  getMultipleLeads,
   syncLead,
   syncMultipleLeads,
   getLeadActivity,
+  getLeadChanges,
+  mergeLeads,
+  listOperation,
+  getCampaignsForSource,
+  requestCampaign,
+  listMObjects,
+  describeMObject,
 };
 
 /** `paramsGetLead` for `getLead`: the request's body element. */

@@ -84,22 +84,34 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
 
   for (const version of supportedVersions) {
     const services = { MktMktowsApiService: { MktowsApiSoapPort: serviceFor(version, options) } };
-    soap.listen(app, {
+    // customDeserializer is read by node-soap's WSDL parser for servers too, but typed for clients only.
+    const listenOptions: soap.IServerOptions & Pick<soap.IOptions, "customDeserializer"> = {
       path: `/soap/mktows/${version.name}`,
       services,
       xml: wsdlText.get(version.shapes) as string,
       envelopeKey: "SOAP-ENV",
       suppressStack: true,
       handleNilAsNull: true,
+      customDeserializer: keepText,
       callback: (err: unknown, server: unknown) => {
         if (err) throw err;
         // node-soap never declares xsi (stack notes §2): declare it on every envelope.
         const s = server as { wsdl: { xmlnsInEnvelope: string } };
         s.wsdl.xmlnsInEnvelope += ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
       },
-    });
+    };
+    soap.listen(app, listenOptions);
   }
 }
+
+/**
+ * node-soap turns xs:boolean "maybe" into false and xs:int "12abc" into 12. Keep the text of
+ * numbers and booleans instead, so that the mappers (asInt, asBool) refuse bad values (20110).
+ */
+const asReceived = (text: string): string => text;
+const keepText: Record<string, (text: string) => string> = Object.fromEntries(
+  ["int", "integer", "short", "long", "double", "float", "decimal", "bool", "boolean"].map((t) => [t, asReceived]),
+);
 
 type SoapOperation = (args: unknown, callback: unknown, headers: unknown, req: unknown) => Promise<{ $xml: string }>;
 
@@ -159,6 +171,12 @@ export function preflight(body: unknown): MarketoFault | undefined {
   if (!isUtf8(body)) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request is not valid UTF-8");
   const parser = sax.parser(true, { xmlns: true, position: false });
   const stack: string[] = [];
+  // Per open element: holds non-blank text / child elements. node-soap crashes on mixed content
+  // ("Cannot use 'in' operator …") and on names like __proto__ or constructor, answering with
+  // its internal message as text, so both are refused here.
+  const hasText: boolean[] = [];
+  const hasChild: boolean[] = [];
+  const mixed = () => new MarketoFault(MarketoCodes.requestNotUnderstood, "Text mixed with child elements is not accepted");
   let problem: MarketoFault | undefined;
   let operationElement: string | undefined;
   let envelopeSeen = false;
@@ -173,11 +191,23 @@ export function preflight(body: unknown): MarketoFault | undefined {
     } else if (stack.length === 2 && stack[1] === "Body" && operationElement === undefined) {
       operationElement = t.local;
     }
+    if (hasText[stack.length - 1]) problem ??= mixed();
+    hasChild[stack.length - 1] = true;
+    for (const name of [t.local, ...Object.values(t.attributes).map((a) => a.local)]) {
+      if (name in Object.prototype) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `The name '${name}' is not accepted`);
+    }
     stack.push(t.local);
+    hasText[stack.length - 1] = false;
+    hasChild[stack.length - 1] = false;
     if (stack.length > MAX_DEPTH) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `XML nested deeper than ${MAX_DEPTH} levels`);
   };
   parser.onclosetag = () => {
     stack.pop();
+  };
+  parser.ontext = parser.oncdata = (text: string) => {
+    if (stack.length === 0 || text.trim() === "") return;
+    if (hasChild[stack.length - 1]) problem ??= mixed();
+    hasText[stack.length - 1] = true;
   };
   parser.onerror = (e) => {
     problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `Malformed XML: ${e.message.split("\n")[0]}`);

@@ -7,7 +7,7 @@ import { startApplication, type Application } from "../../src/app";
 import { loadConfig, type Config } from "../../src/config";
 import { createLogger, silentLogger } from "../../src/logger";
 import { sign } from "../../src/soap/auth";
-import { testDatabaseUrl } from "./test-env";
+import { onRealPostgres, testDatabaseUrl } from "./test-env";
 
 export const TEST_USER_ID = "testuser1_ABCDEF0123456789";
 export const TEST_ENCRYPTION_KEY = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66";
@@ -34,7 +34,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       MKTOWS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       EMAIL_HASH_KEY: TEST_EMAIL_HASH_KEY,
-      DB_POOL_SIZE: "20",
+      // The embedded server (global setup) accepts 4 connections; more are reset (ECONNRESET → 20011).
+      DB_POOL_SIZE: onRealPostgres() ? "20" : "4",
       ...env,
     },
     "/nonexistent",
@@ -42,7 +43,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const logger = process.env.TEST_LOG ? createLogger("debug") : silentLogger;
   const app = await startApplication(config, logger);
   const reset = async () => {
-    await app.dataSource.query(`TRUNCATE lead, activity, email_status_history, email_status RESTART IDENTITY CASCADE`);
+    await app.dataSource.query(`TRUNCATE lead, activity, email_status_history, email_status, static_list, campaign, lead_field RESTART IDENTITY CASCADE`);
     await app.dataSource.query(`DELETE FROM workspace WHERE name <> 'Default'`);
     await app.dataSource.query(`DELETE FROM partition WHERE name <> 'Default'`);
   };

@@ -1,6 +1,9 @@
 import type { EntityManager } from "typeorm";
 import type { Repositories } from "../../domain/ports";
 import { SqlActivityRepository } from "./activity.repository";
+import { SqlCampaignRepository, SqlFieldRepository } from "./catalogue.repository";
+import { SqlListRepository } from "./list.repository";
+import { SqlChangeRepository, SqlLeadPageRepository } from "./stream.repository";
 import { SqlEmailStatusRepository } from "./email-status.repository";
 import { TypeOrmLeadRepository } from "./lead.repository";
 import { SqlPartitionRepository } from "./partition.repository";
@@ -9,6 +12,11 @@ import { SqlPartitionRepository } from "./partition.repository";
 export function createRepositories(manager: EntityManager): Repositories {
   return {
     leads: new TypeOrmLeadRepository(manager),
+    leadPages: new SqlLeadPageRepository(manager),
+    changes: new SqlChangeRepository(manager),
+    lists: new SqlListRepository(manager),
+    fields: new SqlFieldRepository(manager),
+    campaigns: new SqlCampaignRepository(manager),
     emailStatuses: new SqlEmailStatusRepository(manager),
     activities: new SqlActivityRepository(manager),
     partitions: new SqlPartitionRepository(manager),

@@ -1,5 +1,9 @@
 import type { FieldCatalogue } from "../../domain/lead-fields";
+import type { LeadStreamService } from "../../domain/lead-stream.service";
 import type { LeadService } from "../../domain/lead.service";
+import type { ListService } from "../../domain/list.service";
+import type { CampaignService } from "../../domain/campaign.service";
+import type { MergeService } from "../../domain/merge.service";
 import type { ApiUser } from "../auth";
 import type { Args } from "../mappers/args";
 import type { ApiVersion } from "../versions";
@@ -11,6 +15,10 @@ export interface HandlerContext {
   /** SOAP headers by local name (node-soap's third argument). */
   readonly headers: Args;
   readonly leads: Pick<LeadService, "getLeads" | "syncLead" | "getActivity">;
+  readonly streams: Pick<LeadStreamService, "start" | "leads" | "changes">;
+  readonly lists: Pick<ListService, "run" | "findList" | "findListById">;
+  readonly merges: Pick<MergeService, "merge">;
+  readonly campaigns: Pick<CampaignService, "search" | "find" | "request">;
   readonly fields: () => FieldCatalogue;
   readonly limits: { readonly maxBatchRecords: number };
 }

@@ -32,7 +32,10 @@ export function asText(v: unknown): string | undefined {
 /** An xs:int: a number from node-soap, or text of digits. */
 export function asInt(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === "") return undefined;
-  const n = typeof v === "number" ? v : Number(asText(v));
+  const t = typeof v === "number" ? String(v) : asText(v)?.trim();
+  if (t === "") return undefined; // an empty element (node-soap gives {}) is "not given", as for asBool/asDate
+  // xs:int lexical form only: Number() would also take "1e2", "0x10" and " ".
+  const n = t !== undefined && /^[-+]?\d{1,10}$/.test(t) ? Number(t) : NaN;
   if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
     throw new MarketoFault(MarketoCodes.badParameter, `${name} must be an integer`);
   }
@@ -52,6 +55,8 @@ export function asBool(v: unknown, name: string): boolean | undefined {
 /** xs:dateTime: node-soap gives a Date (or an invalid one), null for empty elements. */
 export function asDate(v: unknown, name: string): Date | undefined {
   if (v === undefined || v === null || v === "") return undefined;
+  // An empty element with attributes (`<latestCreatedAt xsi:type="xsd:dateTime"/>`) is empty too (reference §8.3).
+  if (!(v instanceof Date) && asText(v)?.trim() === "") return undefined;
   const d = v instanceof Date ? v : new Date(asText(v) ?? "");
   if (Number.isNaN(d.getTime())) throw new MarketoFault(MarketoCodes.badParameter, `${name} must be a dateTime`);
   return d;

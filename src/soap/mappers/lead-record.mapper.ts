@@ -29,21 +29,29 @@ export function decodeLeadRecord(raw: unknown): LeadInput {
   const input: LeadInput = {};
   const id = asInt(r.Id, "Id");
   if (id !== undefined) input.id = id;
-  const email = asText(r.Email);
+  const email = textOf(r.Email, "Email");
   if (email !== undefined) input.email = email;
-  const foreignId = asText(r.ForeignSysPersonId);
+  const foreignId = textOf(r.ForeignSysPersonId, "ForeignSysPersonId");
   if (foreignId !== undefined && foreignId.trim() !== "") input.foreignSysPersonId = foreignId.trim();
-  const foreignType = asText(r.ForeignSysType);
+  const foreignType = textOf(r.ForeignSysType, "ForeignSysType");
   if (foreignType !== undefined && foreignType.trim() !== "") input.foreignSysType = foreignType.trim();
   const fields: Record<string, string> = {};
   for (const item of asList(asRecord(r.leadAttributeList)?.attribute)) {
     const a = asRecord(item);
     const name = asText(a?.attrName)?.trim();
     if (!a || !name) throw new MarketoFault(MarketoCodes.badParameter, "every attribute needs an attrName");
-    fields[name] = asText(a.attrValue) ?? "";
+    fields[name] = textOf(a.attrValue, `attrValue of ${name.slice(0, 40)}`) ?? "";
   }
   input.fields = fields;
   return input;
+}
+
+/** Text of a simple element; a repeated or structured one is a bad value, not "not given". */
+function textOf(v: unknown, name: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const t = asText(v);
+  if (t === undefined) throw new MarketoFault(MarketoCodes.badParameter, `${name} must be text`);
+  return t;
 }
 
 export interface EncodeOptions {

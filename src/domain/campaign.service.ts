@@ -1,0 +1,102 @@
+/**
+ * Campaigns with Change Data Value flow steps (SPEC §4 "Flow step"): created through the admin
+ * API, listed by getCampaignsForSource, run by requestCampaign and by the admin flow endpoint.
+ * Each lead's steps run in one transaction of their own, through the same write path as every
+ * other channel, with the flow channel's Reason and Source.
+ */
+import type { Campaign, CampaignStep } from "./catalogue-ports";
+import { emailKey, type EmailHasher } from "./email";
+import { DomainError, InvalidValueError, LeadNotFoundError } from "./errors";
+import type { LeadService } from "./lead.service";
+import type { TransactionRunner } from "./ports";
+import { Channels, type LeadKey } from "./types";
+
+export class CampaignNotFoundError extends DomainError {
+  readonly kind = "campaignNotFound";
+}
+
+export interface FlowResult {
+  readonly updated: number[];
+  readonly notFound: number[];
+}
+
+export class CampaignService {
+  constructor(
+    private readonly deps: {
+      readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
+      readonly leads: Pick<LeadService, "updateLead">;
+    },
+  ) {}
+
+  async create(input: { programName: string; name: string; description?: string; steps: CampaignStep[] }): Promise<number> {
+    const programName = input.programName.trim();
+    const name = input.name.trim();
+    if (!programName || !name) throw new InvalidValueError("a campaign needs programName and name");
+    for (const s of input.steps) {
+      if (s.type !== "changeDataValue" || !s.attribute?.trim() || typeof s.value !== "string") {
+        throw new InvalidValueError('each step is { "type": "changeDataValue", "attribute": <field>, "value": <text> }');
+      }
+    }
+    const id = await this.deps.tx.run((repos) => repos.campaigns.create({ programName, name, description: input.description ?? "", steps: input.steps }));
+    if (id === null) throw new InvalidValueError(`campaign ${programName}.${name} exists already`);
+    return id;
+  }
+
+  async search(name: string | undefined, exact: boolean): Promise<Campaign[]> {
+    return this.deps.tx.run((repos) => repos.campaigns.search(name, exact));
+  }
+
+  async find(ref: { id?: number; programName?: string; name?: string }): Promise<Campaign> {
+    const campaign = await this.deps.tx.run((repos) =>
+      ref.id !== undefined ? repos.campaigns.findById(ref.id) : repos.campaigns.findByName(ref.programName ?? "", ref.name ?? ""),
+    );
+    if (!campaign) throw new CampaignNotFoundError(ref.id !== undefined ? `Campaign not found: id ${ref.id}` : `Campaign not found: ${ref.programName}.${ref.name}`);
+    return campaign;
+  }
+
+  /** requestCampaign: runs the campaign's steps on the leads the keys name (unknown keys are skipped). */
+  async request(campaign: Campaign, keys: LeadKey[]): Promise<FlowResult> {
+    const ids = await this.deps.tx.run(async (repos) => {
+      const out: number[] = [];
+      for (const key of keys) {
+        if (key.type === "IDNUM" && /^\d{1,9}$/.test(key.value.trim())) {
+          const l = await repos.leads.findById(Number(key.value.trim()));
+          if (l) out.push(l.id);
+        } else if (key.type === "EMAIL") {
+          const k = emailKey(key.value);
+          if (k) out.push(...(await repos.leads.findByEmailHash(this.deps.hasher(k))).map((l) => l.id));
+        } else if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") {
+          const l = await repos.leads.findByForeignId("SFDC", key.value.trim());
+          if (l) out.push(l.id);
+        }
+      }
+      return [...new Set(out)];
+    });
+    return this.runSteps(campaign.steps, ids, campaign);
+  }
+
+  /** The admin flow endpoint: one Change Data Value step on many leads. */
+  async changeDataValue(leadIds: number[], attribute: string, value: string, campaignId?: number): Promise<FlowResult> {
+    const campaign = campaignId !== undefined ? await this.find({ id: campaignId }) : undefined;
+    return this.runSteps([{ type: "changeDataValue", attribute, value }], leadIds, campaign);
+  }
+
+  private async runSteps(steps: CampaignStep[], leadIds: number[], campaign?: Campaign): Promise<FlowResult> {
+    const channel = Channels.flow(campaign?.programName, campaign?.name);
+    const fields: Record<string, string> = {};
+    for (const s of steps) fields[s.attribute] = s.value;
+    const updated: number[] = [];
+    const notFound: number[] = [];
+    for (const id of leadIds) {
+      try {
+        await this.deps.leads.updateLead(id, { fields }, channel);
+        updated.push(id);
+      } catch (error) {
+        if (!(error instanceof LeadNotFoundError)) throw error;
+        notFound.push(id);
+      }
+    }
+    return { updated, notFound };
+  }
+}

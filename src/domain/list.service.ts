@@ -1,0 +1,102 @@
+/**
+ * Static lists: listOperation (ADDTOLIST, REMOVEFROMLIST, ISMEMBEROFLIST) and list lookup by
+ * name ("Program.List" or "List"). Adding and removing write Add to List / Remove from List
+ * activity rows in the same transaction.
+ */
+import { emailKey, type EmailHasher } from "./email";
+import { DomainError, InvalidValueError } from "./errors";
+import type { Repositories, TransactionRunner } from "./ports";
+import type { Channel, LeadKey } from "./types";
+
+export class ListNotFoundError extends DomainError {
+  readonly kind = "listNotFound";
+}
+
+export type ListOperation = "ADDTOLIST" | "REMOVEFROMLIST" | "ISMEMBEROFLIST";
+
+export interface ListOperationResult {
+  readonly success: boolean;
+  /** Per-lead statuses; null when every lead succeeded (ADDTOLIST/REMOVEFROMLIST), as Marketo answers. */
+  readonly statuses: { key: LeadKey; status: boolean }[] | null;
+}
+
+export class ListService {
+  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher }) {}
+
+  /** Resolves "Program.List" (or a bare list name) to a list id. */
+  async findList(name: string): Promise<number> {
+    return this.deps.tx.run((repos) => this.resolve(name, repos));
+  }
+
+  async findListById(id: number): Promise<number> {
+    return this.deps.tx.run(async (repos) => {
+      const list = await repos.lists.findById(id);
+      if (!list) throw new ListNotFoundError(`List not found: id ${id}`);
+      return list.id;
+    });
+  }
+
+  async createList(programName: string, name: string): Promise<number> {
+    if (!name.trim()) throw new InvalidValueError("a list needs a name");
+    return this.deps.tx.run((repos) => repos.lists.create(programName.trim(), name.trim()));
+  }
+
+  async run(op: ListOperation, listName: string, keys: LeadKey[], strict: boolean, channel: Channel): Promise<ListOperationResult> {
+    return this.deps.tx.run(async (repos) => {
+      const listId = await this.resolve(listName, repos);
+      const resolved = await Promise.all(keys.map(async (key) => ({ key, leadId: await this.leadIdOf(key, repos) })));
+      const ids = resolved.map((r) => r.leadId).filter((id): id is number => id !== null);
+      const members = await repos.lists.membersAmong(listId, ids);
+      if (op === "ISMEMBEROFLIST") {
+        const statuses = resolved.map((r) => ({ key: r.key, status: r.leadId !== null && members.has(r.leadId) }));
+        return { success: statuses.every((s) => s.status), statuses };
+      }
+      const ok = (leadId: number | null) => leadId !== null && (op === "ADDTOLIST" ? true : members.has(leadId));
+      const failures = resolved.filter((r) => !ok(r.leadId)).map((r) => ({ key: r.key, status: false }));
+      if (strict && failures.length > 0) return { success: false, statuses: failures };
+      const changed =
+        op === "ADDTOLIST"
+          ? await repos.lists.addMembers(listId, ids.filter((id) => !members.has(id)))
+          : await repos.lists.removeMembers(listId, ids.filter((id) => members.has(id)));
+      const type = op === "ADDTOLIST" ? { id: 24, name: "Add to List" } : { id: 25, name: "Remove from List" };
+      await repos.activities.insertMany(
+        changed.map((leadId) => ({
+          leadId,
+          typeId: type.id,
+          typeName: type.name,
+          mktgAssetName: listName,
+          attributes: [
+            { name: "List Name", value: listName },
+            { name: "Source", value: channel.source },
+            { name: "Lead ID", value: String(leadId) },
+          ],
+          campaign: channel.campaign ?? null,
+          emailHash: null,
+        })),
+      );
+      return failures.length ? { success: false, statuses: failures } : { success: true, statuses: null };
+    });
+  }
+
+  private async resolve(name: string, repos: Repositories): Promise<number> {
+    const trimmed = name.trim();
+    const dot = trimmed.indexOf(".");
+    let list = dot > 0 ? await repos.lists.findByName(trimmed.slice(0, dot), trimmed.slice(dot + 1)) : null;
+    list ??= await repos.lists.findByName(null, trimmed);
+    if (!list) throw new ListNotFoundError(`List not found: ${trimmed.slice(0, 120)}`);
+    return list.id;
+  }
+
+  private async leadIdOf(key: LeadKey, repos: Repositories): Promise<number | null> {
+    if (key.type === "IDNUM") {
+      if (!/^\d{1,9}$/.test(key.value.trim())) return null;
+      return (await repos.leads.findById(Number(key.value.trim())))?.id ?? null;
+    }
+    if (key.type === "EMAIL") {
+      const k = emailKey(key.value);
+      return k ? ((await repos.leads.findLatestByEmailHash(this.deps.hasher(k)))?.id ?? null) : null;
+    }
+    if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") return (await repos.leads.findByForeignId("SFDC", key.value.trim()))?.id ?? null;
+    throw new InvalidValueError(`keyType ${key.type} is not supported in listMemberList`);
+  }
+}

@@ -1,0 +1,135 @@
+import type { EntityManager } from "typeorm";
+import type { ChangeCursor, ChangeQuery, ChangeRepository, LeadCursor, LeadPageQuery, LeadPageRepository } from "../../domain/stream-ports";
+import type { Activity, ActivityAttribute, Lead } from "../../domain/types";
+import { LeadEntity } from "../entities/lead.entity";
+import { rowsOf } from "./lead.repository";
+
+/** A timestamptz as whole microseconds since the epoch, exact (no float rounding). */
+const MICROS = `(EXTRACT(EPOCH FROM date_trunc('second', updated_at))::bigint * 1000000 + EXTRACT(MICROSECONDS FROM updated_at)::bigint % 1000000)`;
+const FROM_MICROS = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 microsecond')`;
+
+/**
+ * getMultipleLeads pages: keyset on (updated_at, id) within a fixed [since, until] window, so a
+ * lead is returned once even while other leads are written.
+ */
+export class SqlLeadPageRepository implements LeadPageRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async pageByUpdatedAt(q: LeadPageQuery): Promise<{ leads: Lead[]; last?: LeadCursor; remaining: number }> {
+    const params: unknown[] = [q.since, q.until];
+    let where = `updated_at >= $1 AND updated_at <= $2`;
+    if (q.after) {
+      params.push(q.after.updatedMicros, q.after.id);
+      where += ` AND (updated_at, id) > (${FROM_MICROS("$3")}, $4)`;
+    }
+    params.push(q.limit + 1);
+    const keys = rowsOf(
+      await this.manager.query(`SELECT id, ${MICROS}::text AS micros FROM lead WHERE ${where} ORDER BY updated_at, id LIMIT $${params.length}`, params),
+    );
+    const page = keys.slice(0, q.limit);
+    const leads = await this.byIdsInOrder(page.map((r) => Number(r.id)));
+    const lastKey = page[page.length - 1];
+    const last = lastKey ? { updatedMicros: String(lastKey.micros), id: Number(lastKey.id) } : q.after;
+    let remaining = 0;
+    if (keys.length > q.limit && last) {
+      const n = rowsOf(
+        await this.manager.query(
+          `SELECT count(*)::int AS n FROM lead WHERE updated_at >= $1 AND updated_at <= $2 AND (updated_at, id) > (${FROM_MICROS("$3")}, $4)`,
+          [q.since, q.until, last.updatedMicros, last.id],
+        ),
+      );
+      remaining = Number(n[0]?.n ?? 0);
+    }
+    return { leads, last, remaining };
+  }
+
+  async pageByIds(ids: number[], afterId: number, limit: number): Promise<{ leads: Lead[]; remaining: number }> {
+    const sorted = [...new Set(ids)].filter((id) => id > afterId).sort((a, b) => a - b);
+    const found = await this.byIdsInOrder(sorted);
+    return { leads: found.slice(0, limit), remaining: Math.max(0, found.length - limit) };
+  }
+
+  findByEmailHashes(hashes: string[]): Promise<Lead[]> {
+    if (hashes.length === 0) return Promise.resolve([]);
+    return this.manager.createQueryBuilder(LeadEntity, "l").where("l.email_hash IN (:...hashes)", { hashes }).orderBy("l.id").getMany();
+  }
+
+  findByForeignIds(foreignSysType: string, ids: string[]): Promise<Lead[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.manager
+      .createQueryBuilder(LeadEntity, "l")
+      .where("l.foreign_sys_type = :t AND l.foreign_sys_person_id IN (:...ids)", { t: foreignSysType, ids })
+      .orderBy("l.id")
+      .getMany();
+  }
+
+  private async byIdsInOrder(ids: number[]): Promise<Lead[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.manager.createQueryBuilder(LeadEntity, "l").where("l.id IN (:...ids)", { ids }).getMany();
+    const byId = new Map(rows.map((l) => [l.id, l]));
+    return ids.map((id) => byId.get(id)).filter((l): l is LeadEntity => !!l);
+  }
+}
+
+/**
+ * getLeadChanges pages in commit order: only rows of transactions that have ended (tx_id below
+ * the snapshot's xmin), keyset on (tx_id, id). See migration 1764150000000.
+ */
+export class SqlChangeRepository implements ChangeRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async page(q: ChangeQuery): Promise<{ rows: Activity[]; last?: ChangeCursor; remaining: number }> {
+    const where = [`tx_id < pg_snapshot_xmin(pg_current_snapshot())`];
+    const params: unknown[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (q.since) add((p) => `created_at >= ${p}`, q.since);
+    if (q.until) add((p) => `created_at <= ${p}`, q.until);
+    if (q.typeNames?.length) add((p) => `type_name = ANY(${p}::text[])`, q.typeNames);
+    if (q.excludeTypeNames?.length) add((p) => `NOT (type_name = ANY(${p}::text[]))`, q.excludeTypeNames);
+    if (q.leadIds) add((p) => `lead_id = ANY(${p}::int[])`, q.leadIds);
+    const base = [...where];
+    const baseParams = [...params];
+    if (q.after) {
+      params.push(q.after.txId, q.after.id);
+      where.push(`(tx_id, id) > ($${params.length - 1}::xid8, $${params.length})`);
+    }
+    params.push(q.limit + 1);
+    const rows = rowsOf(
+      await this.manager.query(
+        `SELECT id, lead_id, type_id, type_name, mktg_asset_name, attributes, campaign, created_at, tx_id::text AS tx
+           FROM activity WHERE ${where.join(" AND ")} ORDER BY tx_id, id LIMIT $${params.length}`,
+        params,
+      ),
+    );
+    const page = rows.slice(0, q.limit);
+    const lastRow = page[page.length - 1];
+    const last = lastRow ? { txId: String(lastRow.tx), id: Number(lastRow.id) } : q.after;
+    let remaining = 0;
+    if (rows.length > q.limit && last) {
+      const n = rowsOf(
+        await this.manager.query(
+          `SELECT count(*)::int AS n FROM activity WHERE ${base.join(" AND ")} AND (tx_id, id) > ($${baseParams.length + 1}::xid8, $${baseParams.length + 2})`,
+          [...baseParams, last.txId, last.id],
+        ),
+      );
+      remaining = Number(n[0]?.n ?? 0);
+    }
+    return {
+      rows: page.map((r) => ({
+        id: Number(r.id),
+        leadId: Number(r.lead_id),
+        typeId: Number(r.type_id),
+        typeName: String(r.type_name),
+        mktgAssetName: String(r.mktg_asset_name ?? ""),
+        attributes: (r.attributes as ActivityAttribute[]) ?? [],
+        campaign: (r.campaign as string | null) ?? null,
+        createdAt: new Date(r.created_at as string),
+      })),
+      last,
+      remaining,
+    };
+  }
+}
