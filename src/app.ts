@@ -15,6 +15,7 @@ import { CampaignService } from "./domain/campaign.service";
 import { FieldRegistry } from "./domain/field-registry";
 import { FieldCatalogue } from "./domain/lead-fields";
 import { MergeService } from "./domain/merge.service";
+import { ErasureService } from "./domain/erasure.service";
 import { LeadStreamService } from "./domain/lead-stream.service";
 import { LeadService } from "./domain/lead.service";
 import { ListService } from "./domain/list.service";
@@ -81,6 +82,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const streams = new LeadStreamService({ tx, hasher });
     const lists = new ListService({ tx, hasher });
     const merges = new MergeService({ tx, hasher, emailStatus: rules });
+    const erasure = new ErasureService({ tx, hasher, emailStatus: rules });
     const campaigns = new CampaignService({ tx, hasher, leads });
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
 
@@ -110,6 +112,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         adminToken: secrets.adminToken,
         leads,
         emailStatus,
+        erasure,
         lists,
         fields: fieldRegistry,
         campaigns,

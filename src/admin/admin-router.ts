@@ -5,6 +5,7 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
+import type { ErasureService } from "../domain/erasure.service";
 import { DomainError } from "../domain/errors";
 import type { LeadService } from "../domain/lead.service";
 import type { ListService } from "../domain/list.service";
@@ -16,7 +17,8 @@ import type { Logger } from "../logger";
 export interface AdminDeps {
   readonly adminToken: string;
   readonly leads: Pick<LeadService, "getLeadById" | "createLead" | "updateLead" | "deleteLead">;
-  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf">;
+  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf" | "unsubscribed">;
+  readonly erasure: Pick<ErasureService, "erase">;
   readonly lists: Pick<ListService, "createList">;
   readonly fields: Pick<FieldRegistry, "declare">;
   readonly campaigns: Pick<CampaignService, "create" | "changeDataValue">;
@@ -138,6 +140,31 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.json(result);
   });
 
+  /** The suppression export, streamed: JSON lines (default) or CSV (?format=csv or Accept: text/csv). */
+  router.get("/email-status", async (req, res) => {
+    if (String(req.query.unsubscribed ?? "") !== "true") throw new HttpError(400, "badValue", "ask for ?unsubscribed=true");
+    const csv = req.query.format === "csv" || (req.query.format === undefined && /text\/csv/.test(String(req.headers.accept ?? "")));
+    res.status(200).type(csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
+    if (csv) res.write("email,unsubscribed,reason,channel,changedAt\r\n");
+    for await (const page of deps.emailStatus.unsubscribed()) {
+      const chunk = page
+        .map((s) =>
+          csv
+            ? [s.email, "true", s.reason ?? "", s.channel ?? "", s.changedAt?.toISOString() ?? ""].map(csvCell).join(",") + "\r\n"
+            : JSON.stringify({ email: s.email, unsubscribed: true, reason: s.reason, channel: s.channel, changedAt: s.changedAt?.toISOString() ?? null }) + "\n",
+        )
+        .join("");
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+  });
+
+  router.post("/erase", async (req, res) => {
+    const body = objectBody(req);
+    const result = await deps.erasure.erase(requiredString(body, "email"), Channels.adminApi);
+    res.json(result);
+  });
+
   router.get("/email-status/:email", async (req, res) => {
     const s = await deps.emailStatus.statusOf(String(req.params.email));
     res.json({
@@ -185,6 +212,12 @@ function optionalString(b: Record<string, unknown>, name: string): string | unde
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be a string`);
   return v;
+}
+
+/** A CSV cell; a leading =, +, - or @ is quoted with a ' so spreadsheets do not run it as a formula. */
+function csvCell(v: string): string {
+  const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function requiredString(b: Record<string, unknown>, name: string): string {

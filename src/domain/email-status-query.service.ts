@@ -2,7 +2,7 @@
 import { emailKey, type EmailHasher } from "./email";
 import { InvalidValueError } from "./errors";
 import type { TransactionRunner } from "./ports";
-import type { EmailStatusChange } from "./types";
+import type { EmailStatus, EmailStatusChange } from "./types";
 
 export interface EmailStatusView {
   email: string;
@@ -24,5 +24,16 @@ export class EmailStatusQueryService {
       const history = status ? await repos.emailStatuses.history(hash) : [];
       return { email: status ? status.email : email, key, unsubscribed: status?.unsubscribed ?? false, history };
     });
+  }
+
+  /** Every unsubscribed address with its plaintext, page by page (the suppression export). */
+  async *unsubscribed(pageSize = 5000): AsyncGenerator<EmailStatus[]> {
+    let after = "";
+    for (;;) {
+      const page = await this.deps.tx.run((repos) => repos.emailStatuses.unsubscribedPage(after, pageSize));
+      if (page.length === 0) return;
+      yield page;
+      after = page[page.length - 1].emailHash;
+    }
   }
 }

@@ -33,6 +33,10 @@ export interface EmailStatusRepository {
   /** Writes the new status and appends a history row. */
   change(emailHash: string, email: string, change: EmailStatusChange): Promise<void>;
   history(emailHash: string): Promise<EmailStatusChange[]>;
+  /** Erasure: blanks the plaintext address in the master row and its history. */
+  blankPlaintext(emailHash: string): Promise<void>;
+  /** Unsubscribed addresses (non-blank), in hash order after `afterHash`, for the suppression export. */
+  unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]>;
 }
 
 export interface NewActivity {
@@ -58,6 +62,9 @@ export interface ActivityQuery {
 export interface ActivityRepository {
   insertMany(rows: NewActivity[]): Promise<void>;
   find(query: ActivityQuery): Promise<{ rows: Activity[]; remaining: number }>;
+  /** Email Address change rows whose text may name an address (a prefilter; the caller decides). */
+  emailChangeRowsMentioning(fragment: string | null): Promise<{ id: number; attributes: ActivityAttribute[] }[]>;
+  replaceAttributes(id: number, attributes: ActivityAttribute[]): Promise<void>;
 }
 
 export interface PartitionRepository {

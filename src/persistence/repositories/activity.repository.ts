@@ -26,6 +26,22 @@ export class SqlActivityRepository implements ActivityRepository {
     }
   }
 
+  /** Email Address rows, optionally only those whose text contains `fragment` (case-insensitive). */
+  async emailChangeRowsMentioning(fragment: string | null): Promise<{ id: number; attributes: ActivityAttribute[] }[]> {
+    const rows = rowsOf(
+      await this.manager.query(
+        `SELECT id, attributes FROM activity
+          WHERE type_id = 13 AND mktg_asset_name = 'Email Address' AND ($1::text IS NULL OR strpos(lower(attributes::text), lower($1)) > 0)`,
+        [fragment],
+      ),
+    );
+    return rows.map((r) => ({ id: Number(r.id), attributes: r.attributes as ActivityAttribute[] }));
+  }
+
+  async replaceAttributes(id: number, attributes: ActivityAttribute[]): Promise<void> {
+    await this.manager.query(`UPDATE activity SET attributes = $2::jsonb WHERE id = $1`, [id, JSON.stringify(attributes)]);
+  }
+
   /** Newest first; `afterId` continues below the last id returned. */
   async find(q: ActivityQuery): Promise<{ rows: Activity[]; remaining: number }> {
     const where: string[] = ["lead_id = ANY($1::int[])"];

@@ -31,6 +31,16 @@ const INSERT_HISTORY = `
   INSERT INTO email_status_history (email_hash, email, unsubscribed, channel, reason, source, lead_id, at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 
+/** erasure: the address's plaintext goes, its hash and status stay (SPEC §1). */
+const BLANK_STATUS = `UPDATE email_status SET email = '' WHERE email_hash = $1`;
+const BLANK_HISTORY = `UPDATE email_status_history SET email = '' WHERE email_hash = $1`;
+
+/** suppressionExport: unsubscribed addresses in hash order (keyset), skipping erased ones. */
+const UNSUBSCRIBED_PAGE = `
+  SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
+    FROM email_status WHERE unsubscribed AND email <> '' AND email_hash > $1
+   ORDER BY email_hash LIMIT $2`;
+
 const HISTORY = `
   SELECT at, unsubscribed, channel, reason, source, lead_id
     FROM email_status_history WHERE email_hash = $1 ORDER BY id DESC`;
@@ -70,6 +80,15 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
       source: String(r.source),
       leadId: r.lead_id === null ? null : Number(r.lead_id),
     }));
+  }
+
+  async blankPlaintext(emailHash: string): Promise<void> {
+    await this.manager.query(BLANK_STATUS, [emailHash]);
+    await this.manager.query(BLANK_HISTORY, [emailHash]);
+  }
+
+  async unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]> {
+    return rowsOf(await this.manager.query(UNSUBSCRIBED_PAGE, [afterHash, limit])).map(toStatus);
   }
 }
 

@@ -1,0 +1,133 @@
+/**
+ * Erasure (SPEC §1) and the suppression export (SPEC §6), end to end: SOAP for leads, the
+ * admin API for erasure and the export, SQL only to prove the plaintext is gone everywhere.
+ */
+import { assertInvariant } from "../support/invariant";
+import { LeadDriver } from "../support/lead-driver";
+import { startTestApp, type TestApp } from "../support/test-app";
+
+describe("erasure", () => {
+  let app: TestApp;
+  let leads: LeadDriver;
+  beforeAll(async () => {
+    app = await startTestApp();
+    leads = new LeadDriver(app);
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+  beforeEach(async () => {
+    await app.reset();
+  });
+  afterEach(async () => {
+    await assertInvariant(app.dataSource);
+  });
+
+  it("deletes every lead with the address, blanks its plaintext everywhere, and keeps it unsubscribed", async () => {
+    const [a, b] = await leads.createDuplicates([{ email: "Forget.Me@example.com" }, { email: "forget.me@example.com", fields: { FirstName: "Ann" } }]);
+    const other = (await leads.syncLead({ email: "someone@example.com" })).leadId;
+    // An Email Address change on another lead names the address in its Old Value.
+    const [moved] = await leads.createDuplicates([{ email: "FORGET.ME@example.com" }]);
+    await leads.syncLead({ id: moved, email: "new-home@example.com" });
+
+    const erased = await app.admin("POST", "/erase", { email: " forget.me@EXAMPLE.com " });
+    expect(erased.status).toBe(200);
+    expect(erased.body).toEqual({ deletedLeads: 2, blankedActivities: 1 });
+
+    expect(await leads.getLeadFaultCode("IDNUM", String(a))).toBe("20103");
+    expect(await leads.getLeadFaultCode("IDNUM", String(b))).toBe("20103");
+    expect(await leads.getLeadFaultCode("EMAIL", "forget.me@example.com")).toBe("20103");
+    expect((await leads.getLead(other)).email).toBe("someone@example.com");
+
+    const status = await app.admin("GET", "/email-status/forget.me@example.com");
+    expect(status.body.email).toBe("");
+    expect(status.body.unsubscribed).toBe(true);
+    expect(status.body.history[0]).toMatchObject({ unsubscribed: true, channel: "adminApi", reason: "erased", source: "Admin API" });
+
+    const mentions = await app.dataSource.query(
+      `SELECT (SELECT count(*) FROM email_status WHERE lower(email) LIKE '%forget.me%')::int AS statuses,
+              (SELECT count(*) FROM email_status_history WHERE lower(email) LIKE '%forget.me%')::int AS history,
+              (SELECT count(*) FROM activity WHERE lower(attributes::text) LIKE '%forget.me%')::int AS activities,
+              (SELECT count(*) FROM lead WHERE lower(email) LIKE '%forget.me%')::int AS leads`,
+    );
+    expect(mentions[0]).toEqual({ statuses: 0, history: 0, activities: 0, leads: 0 });
+    const deleteRows = await app.dataSource.query(`SELECT lead_id FROM activity WHERE type_name = 'Delete Lead' ORDER BY lead_id`);
+    expect(deleteRows.map((r: { lead_id: number }) => r.lead_id)).toEqual([a, b]);
+  });
+
+  it("an erased address that comes back starts unsubscribed (D3)", async () => {
+    await leads.syncLead({ email: "back@example.com" });
+    await app.admin("POST", "/erase", { email: "back@example.com" });
+    const again = await leads.syncLead({ email: "Back@example.com", unsubscribed: false });
+    expect(again.status).toBe("CREATED");
+    expect(await leads.unsubscribedOf(again.leadId)).toBe("1");
+    const rows = await leads.flagRows(again.leadId);
+    expect(rows.map((r) => r.reason)).toEqual(["System flow action sysActionChangeDataValue resetLeadEmailStatus"]);
+  });
+
+  it("erasing an unknown address records it as unsubscribed", async () => {
+    const res = await app.admin("POST", "/erase", { email: "never-seen@example.com" });
+    expect(res.body).toEqual({ deletedLeads: 0, blankedActivities: 0 });
+    const status = await app.admin("GET", "/email-status/never-seen@example.com");
+    expect(status.body).toMatchObject({ email: "", unsubscribed: true });
+  });
+
+  it("refuses an empty address and changes nothing", async () => {
+    await leads.syncLead({ email: "keep@example.com" });
+    const res = await app.admin("POST", "/erase", { email: "   " });
+    expect(res.status).toBe(400);
+    const count = await app.dataSource.query(`SELECT count(*)::int AS n FROM email_status WHERE unsubscribed`);
+    expect(count[0].n).toBe(0);
+  });
+});
+
+describe("suppression export", () => {
+  let app: TestApp;
+  let leads: LeadDriver;
+  beforeAll(async () => {
+    app = await startTestApp();
+    leads = new LeadDriver(app);
+    await app.reset();
+    await leads.syncLead({ email: "out1@example.com", unsubscribed: true });
+    await leads.syncLead({ email: "in@example.com" });
+    await leads.syncLead({ email: "out2, \"quoted\"@example.com", unsubscribed: true });
+    await app.admin("POST", "/erase", { email: "gone@example.com" });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  const get = async (query: string, accept?: string) => {
+    const res = await fetch(`${app.url}/admin/api/email-status${query}`, {
+      headers: { authorization: "Bearer test-admin-token-0123456789", ...(accept ? { accept } : {}) },
+    });
+    return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
+  };
+
+  it("streams every unsubscribed address as JSON lines, without erased plaintext", async () => {
+    const res = await get("?unsubscribed=true");
+    expect(res.status).toBe(200);
+    expect(res.type).toContain("application/x-ndjson");
+    const rows = res.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { email: string; unsubscribed: boolean; channel: string });
+    expect(rows.map((r) => r.email).sort()).toEqual(['out1@example.com', 'out2, "quoted"@example.com']);
+    expect(rows.every((r) => r.unsubscribed && r.channel === "soap")).toBe(true);
+  });
+
+  it("answers CSV with quoting when asked", async () => {
+    const res = await get("?unsubscribed=true&format=csv");
+    expect(res.type).toContain("text/csv");
+    const lines = res.text.trim().split("\r\n");
+    expect(lines[0]).toBe("email,unsubscribed,reason,channel,changedAt");
+    expect(lines.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(['"out2', "out1@example.com"]);
+    expect(res.text).toContain('"out2, ""quoted""@example.com",true');
+  });
+
+  it("needs ?unsubscribed=true and the token", async () => {
+    expect((await get("")).status).toBe(400);
+    const res = await fetch(`${app.url}/admin/api/email-status?unsubscribed=true`);
+    expect(res.status).toBe(401);
+  });
+});
