@@ -1,0 +1,127 @@
+/**
+ * The Salesforce sync channel (SPEC §4 "Salesforce sync", §6): applies Salesforce outbound
+ * messages for Lead and Contact records. Each notification runs in a transaction of its own
+ * that also records its Notification Id (a redelivery is applied once) and the record's last
+ * seen values, so a notification acts only on what changed on the Salesforce side
+ * (sfdc-sync.policy.ts). Lead writes go through LeadService, and so through the rules, with
+ * the channel's Reason "Sync from SFDC" and Source "Sales".
+ *
+ * Matching: the lead linked to the record (ForeignSysType SFDC, ForeignSysPersonId = the id,
+ * 18- or 15-character form), else the most recently updated lead with the email, which gets
+ * linked unless another system's foreign id is on it; else a new lead, linked.
+ */
+import { emailKey, type EmailHasher } from "./email";
+import { DomainError } from "./errors";
+import type { LeadService } from "./lead.service";
+import type { Repositories, TransactionRunner } from "./ports";
+import { decideOnNotification, isSalesforceId, salesforceId18, sameSalesforceId, type SfdcDecision } from "./sfdc-sync.policy";
+import { Channels, type LeadInput } from "./types";
+
+/** One Notification of an outbound message, in the words of the domain. */
+export interface SfdcNotification {
+  /** The Notification Id (04l…), unique per delivery attempt series. */
+  readonly notificationId: string;
+  /** "Lead" or "Contact" (xsi:type of the sObject). */
+  readonly sobjectType: string;
+  readonly sobjectId: string;
+  /** undefined: not in the message (or nil); "" : empty. */
+  readonly email?: string;
+  readonly optedOut?: boolean;
+  readonly firstName?: string;
+  readonly lastName?: string;
+  /** SystemModstamp, when the outbound message sends it. */
+  readonly modifiedAt?: Date;
+}
+
+export interface SfdcOutboundMessage {
+  readonly organizationId: string;
+  readonly notifications: readonly SfdcNotification[];
+}
+
+export type SfdcOutcome = "applied" | "duplicate" | "stale";
+
+export type SfdcReceipt = Record<SfdcOutcome, number>;
+
+/** The message comes from another Salesforce org than the configured one. */
+export class ForeignOrganizationError extends DomainError {
+  readonly kind = "foreignOrganization";
+}
+
+/** A notification this channel does not accept (another sObject type, a malformed id). */
+export class UnsupportedNotificationError extends DomainError {
+  readonly kind = "unsupportedNotification";
+}
+
+const SOBJECT_TYPES = new Set(["Lead", "Contact"]);
+
+export class SfdcSyncService {
+  constructor(
+    private readonly deps: {
+      readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
+      readonly leads: Pick<LeadService, "updateLeadWith" | "createLeadWith">;
+      /** SFDC_ORGANIZATION_ID. */
+      readonly organizationId: string;
+    },
+  ) {}
+
+  /** Applies every notification of one message, in order; refuses the whole message first if it is not ours. */
+  async receive(message: SfdcOutboundMessage): Promise<SfdcReceipt> {
+    if (!sameSalesforceId(message.organizationId, this.deps.organizationId)) {
+      throw new ForeignOrganizationError("OrganizationId is not the organization this endpoint accepts");
+    }
+    for (const n of message.notifications) {
+      if (!SOBJECT_TYPES.has(n.sobjectType)) throw new UnsupportedNotificationError(`only Lead and Contact notifications are accepted, not '${n.sobjectType.slice(0, 40)}'`);
+      if (!isSalesforceId(n.sobjectId)) throw new UnsupportedNotificationError(`'${n.sobjectId.slice(0, 40)}' is not a Salesforce id`);
+    }
+    const receipt: SfdcReceipt = { applied: 0, duplicate: 0, stale: 0 };
+    for (const n of message.notifications) receipt[await this.applyNotification(n)]++;
+    return receipt;
+  }
+
+  private applyNotification(n: SfdcNotification): Promise<SfdcOutcome> {
+    const sobjectId = salesforceId18(n.sobjectId);
+    return this.deps.tx.run(async (repos) => {
+      if (!(await repos.sfdcRecords.markProcessed(n.notificationId, sobjectId))) return "duplicate";
+      const previous = await repos.sfdcRecords.lock(sobjectId, n.sobjectType);
+      const decision = decideOnNotification(previous, {
+        optedOut: n.optedOut,
+        emailHash: n.email === undefined ? undefined : this.hashOf(n.email),
+        modifiedAt: n.modifiedAt,
+      });
+      if (decision.stale) return "stale";
+      await this.writeLead(n, sobjectId, decision, repos);
+      await repos.sfdcRecords.save(sobjectId, decision.next, n.notificationId);
+      return "applied";
+    });
+  }
+
+  private async writeLead(n: SfdcNotification, sobjectId: string, decision: SfdcDecision, repos: Repositories): Promise<void> {
+    const channel = Channels.sfdc;
+    const unsubscribed = decision.unsubscribed !== undefined ? { unsubscribed: decision.unsubscribed } : {};
+    const linked = (await repos.leads.findByForeignId("SFDC", sobjectId)) ?? (await repos.leads.findByForeignId("SFDC", sobjectId.slice(0, 15)));
+    if (linked) {
+      // Only an email that changed on the Salesforce side is written: an unrelated edit must not
+      // undo an email change made here.
+      await this.deps.leads.updateLeadWith(repos, linked.id, { ...(decision.emailChanged ? { email: n.email } : {}), ...unsubscribed }, channel);
+      return;
+    }
+    const link: LeadInput = { foreignSysPersonId: sobjectId, foreignSysType: "SFDC" };
+    const hash = n.email === undefined ? null : this.hashOf(n.email);
+    const byEmail = hash ? await repos.leads.findLatestByEmailHash(hash) : null;
+    if (byEmail) {
+      const mayLink = !byEmail.foreignSysPersonId || byEmail.foreignSysType === "SFDC";
+      await this.deps.leads.updateLeadWith(repos, byEmail.id, { ...(mayLink ? link : {}), ...unsubscribed }, channel);
+      return;
+    }
+    const fields: Record<string, string> = {};
+    if (n.firstName) fields.FirstName = n.firstName;
+    if (n.lastName) fields.LastName = n.lastName;
+    await this.deps.leads.createLeadWith(repos, { ...link, ...(hash ? { email: n.email } : {}), ...unsubscribed, fields }, channel);
+  }
+
+  private hashOf(email: string): string | null {
+    const key = emailKey(email);
+    return key ? this.deps.hasher(key) : null;
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * The Salesforce sync channel (SPEC §4, §6) end to end over HTTP: outbound messages posted to
+ * /sfdc/outbound/<token> as Salesforce sends them, checked by what a user sees (getLead and
+ * getLeadActivity through SOAP, the admin email-status view) and, for refusals, by row counts.
+ * After every test the invariant of SPEC §2 is checked in SQL.
+ */
+import * as soap from "soap";
+import { salesforceId18 } from "../../src/domain/sfdc-sync.policy";
+import { assertInvariant } from "../support/invariant";
+import { flagRow, LeadDriver, Reasons } from "../support/lead-driver";
+import { startTestApp, type TestApp } from "../support/test-app";
+
+const ORG_15 = "00D5g000004XyZa";
+const ORG_18 = salesforceId18(ORG_15);
+const TOKEN = "sfdc-outbound-test-token-0123456789";
+const SFDC = { reason: "Sync from SFDC", source: "Sales" } as const;
+
+interface SObjectSpec {
+  readonly type?: "Lead" | "Contact" | "Account";
+  readonly id: string;
+  /** null: xsi:nil. */
+  readonly email?: string | null;
+  readonly optedOut?: boolean;
+  readonly firstName?: string;
+  readonly modstamp?: string;
+  /** The Notification Id; a fresh one when absent. */
+  readonly notificationId?: string;
+}
+
+let sequence = 0;
+const notificationId = (): string => salesforceId18(`04l5g${String(++sequence).padStart(10, "0")}`);
+const leadId = (n: number): string => salesforceId18(`00Q5g${String(n).padStart(10, "0")}`);
+const contactId = (n: number): string => salesforceId18(`0035g${String(n).padStart(10, "0")}`);
+
+function sObjectXml(s: SObjectSpec): string {
+  const field = (name: string, value: string | boolean | null | undefined) =>
+    value === undefined ? "" : value === null ? `<sf:${name} xsi:nil="true"/>` : `<sf:${name}>${String(value)}</sf:${name}>`;
+  return (
+    `<Notification><Id>${s.notificationId ?? notificationId()}</Id>` +
+    `<sObject xsi:type="sf:${s.type ?? "Lead"}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">` +
+    `<sf:Id>${s.id}</sf:Id>${field("Email", s.email)}${field("FirstName", s.firstName)}${field("HasOptedOutOfEmail", s.optedOut)}${field("SystemModstamp", s.modstamp)}` +
+    `</sObject></Notification>`
+  );
+}
+
+/** A whole outbound message, as Salesforce posts it. */
+function outboundMessage(sObjects: SObjectSpec[], organizationId = ORG_18): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
+    `<soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound">` +
+    `<OrganizationId>${organizationId}</OrganizationId><ActionId>04k5g000000AbCdAAE</ActionId>` +
+    `<SessionId xsi:nil="true"/><EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/59.0/${ORG_15}</EnterpriseUrl>` +
+    `<PartnerUrl>https://example.my.salesforce.com/services/Soap/u/59.0/${ORG_15}</PartnerUrl>` +
+    sObjects.map(sObjectXml).join("") +
+    `</notifications></soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+const ACK = /<soapenv:Body><notificationsResponse xmlns="http:\/\/soap\.sforce\.com\/2005\/09\/outbound"><Ack>true<\/Ack><\/notificationsResponse><\/soapenv:Body>/;
+
+describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
+  let app: TestApp;
+  let d: LeadDriver;
+
+  beforeAll(async () => {
+    app = await startTestApp({ SFDC_ORGANIZATION_ID: ORG_15, SFDC_OUTBOUND_TOKEN: TOKEN });
+    d = new LeadDriver(app);
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+  beforeEach(async () => {
+    await app.reset();
+    await app.dataSource.query(`TRUNCATE sfdc_record, sfdc_notification`);
+  });
+  afterEach(async () => {
+    await assertInvariant(app.dataSource);
+  });
+
+  const post = async (body: string, token = TOKEN): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`${app.url}/sfdc/outbound/${token}`, { method: "POST", headers: { "content-type": "text/xml; charset=utf-8", soapaction: '""' }, body });
+    return { status: res.status, body: await res.text() };
+  };
+  const deliver = async (...sObjects: SObjectSpec[]): Promise<void> => {
+    const res = await post(outboundMessage(sObjects));
+    expect(res).toEqual({ status: 200, body: expect.stringMatching(ACK) });
+  };
+  const counts = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const table of ["lead", "activity", "email_status", "email_status_history", "sfdc_record", "sfdc_notification"]) {
+      const [row] = (await app.dataSource.query(`SELECT count(*) AS n FROM ${table}`)) as { n: string }[];
+      out[table] = Number(row.n);
+    }
+    return out;
+  };
+  const linkedLead = async (keyType: "SFDCLEADID" | "SFDCCONTACTID", id: string): Promise<number> => {
+    const client = await app.soapClient();
+    const [out] = (await client.getLeadAsync({ leadKey: { keyType, keyValue: id } })) as [{ result: { count: number; leadRecordList: { leadRecord: { Id: number }[] } } }];
+    expect(out.result.count).toBe(1);
+    return Number(out.result.leadRecordList.leadRecord[0].Id);
+  };
+
+  it("an opt-out in Salesforce unsubscribes every lead with the address, with Sync from SFDC / Sales rows", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "ana@example.com" }, { email: "ana@example.com" }]);
+    const l3 = await d.adminCreate({ email: "ANA@example.com", partition: "EMEA", createPartition: true });
+    const [bystander] = await d.createDuplicates([{ email: "bob@example.com" }]);
+    const sfId = leadId(1);
+
+    await deliver({ id: sfId, email: "ana@example.com", optedOut: true });
+
+    expect(await d.flagsOf([l1, l2, l3, bystander])).toEqual(["1", "1", "1", "0"]);
+    const matched = await linkedLead("SFDCLEADID", sfId);
+    expect([l1, l2, l3]).toContain(matched);
+    for (const id of [l1, l2, l3]) {
+      const reason = id === matched ? SFDC.reason : Reasons.propagate;
+      expect(await d.flagRows(id)).toEqual([flagRow(false, true, reason, id, SFDC.source)]);
+    }
+    expect(await d.flagRows(bystander)).toEqual([]);
+    expect((await d.historyOf("ana@example.com"))[0]).toEqual({ unsubscribed: true, channel: "sfdc", reason: SFDC.reason, source: SFDC.source, leadId: matched });
+  });
+
+  it("an unrelated edit that sends HasOptedOutOfEmail=false again re-subscribes nobody", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "cy@example.com" }, { email: "cy@example.com" }]);
+    const sfId = leadId(2);
+    await deliver({ id: sfId, email: "cy@example.com", optedOut: false });
+    // Unsubscribed here, not in Salesforce.
+    await d.syncLead({ id: l1, unsubscribed: true });
+    const before = await counts();
+
+    await deliver({ id: sfId, email: "cy@example.com", optedOut: false, firstName: "Cy" });
+
+    expect(await d.flagsOf([l1, l2])).toEqual(["1", "1"]);
+    expect(await counts()).toEqual({ ...before, sfdc_notification: before.sfdc_notification + 1 });
+    expect((await d.emailStatus("cy@example.com")).unsubscribed).toBe(true);
+  });
+
+  it("a record seen for the first time with HasOptedOutOfEmail=false re-subscribes nobody", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "dee@example.com", unsubscribed: true }, { email: "dee@example.com" }]);
+    await deliver({ id: leadId(3), email: "dee@example.com", optedOut: false });
+    expect(await d.flagsOf([l1, l2])).toEqual(["1", "1"]);
+  });
+
+  it("HasOptedOutOfEmail true→false in Salesforce re-subscribes every lead with the address", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "eve@example.com" }, { email: "eve@example.com" }]);
+    const sfId = leadId(4);
+    await deliver({ id: sfId, email: "eve@example.com", optedOut: true });
+    expect(await d.flagsOf([l1, l2])).toEqual(["1", "1"]);
+
+    await deliver({ id: sfId, email: "eve@example.com", optedOut: false });
+
+    expect(await d.flagsOf([l1, l2])).toEqual(["0", "0"]);
+    const matched = await linkedLead("SFDCLEADID", sfId);
+    for (const id of [l1, l2]) {
+      const reason = id === matched ? SFDC.reason : Reasons.propagate;
+      expect((await d.flagRows(id))[0]).toEqual(flagRow(true, false, reason, id, SFDC.source));
+    }
+    expect((await d.historyOf("eve@example.com"))[0]).toEqual({ unsubscribed: false, channel: "sfdc", reason: SFDC.reason, source: SFDC.source, leadId: matched });
+  });
+
+  it("a redelivered notification (same Notification Id) is acknowledged and applied once", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "fay@example.com" }, { email: "fay@example.com" }]);
+    const sfId = leadId(5);
+    const optOut = outboundMessage([{ id: sfId, email: "fay@example.com", optedOut: true, notificationId: notificationId() }]);
+    expect((await post(optOut)).body).toMatch(ACK);
+    // Cleared in Salesforce afterwards: a redelivery of the old opt-out, applied again, would
+    // look like false→true and unsubscribe the address once more.
+    await deliver({ id: sfId, email: "fay@example.com", optedOut: false });
+    expect(await d.flagsOf([l1, l2])).toEqual(["0", "0"]);
+    const before = await counts();
+
+    const again = await Promise.all([post(optOut), post(optOut)]);
+
+    expect(again.map((r) => r.status)).toEqual([200, 200]);
+    for (const r of again) expect(r.body).toMatch(ACK);
+    expect(await counts()).toEqual(before);
+    expect(await d.flagsOf([l1, l2])).toEqual(["0", "0"]);
+  });
+
+  it("a first delivery sent twice at once is applied once", async () => {
+    const [l1] = await d.createDuplicates([{ email: "gus@example.com" }]);
+    const message = outboundMessage([{ id: leadId(6), email: "gus@example.com", optedOut: true, notificationId: notificationId() }]);
+    const results = await Promise.all([post(message), post(message), post(message)]);
+    for (const r of results) expect(r.body).toMatch(ACK);
+    expect(await d.flagRows(l1)).toEqual([flagRow(false, true, SFDC.reason, l1, SFDC.source)]);
+    expect((await counts()).sfdc_notification).toBe(1);
+  });
+
+  it("a wrong token answers 404 and changes nothing", async () => {
+    await d.createDuplicates([{ email: "hal@example.com" }]);
+    const before = await counts();
+    const res = await post(outboundMessage([{ id: leadId(7), email: "hal@example.com", optedOut: true }]), `${TOKEN}x`);
+    expect(res.status).toBe(404);
+    expect(res.body).not.toContain(TOKEN);
+    expect((await fetch(`${app.url}/sfdc/outbound/${TOKEN.slice(0, -1)}?wsdl`)).status).toBe(404);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("another organization's message is refused with a SOAP fault and changes nothing", async () => {
+    const [l1] = await d.createDuplicates([{ email: "ivy@example.com" }]);
+    const before = await counts();
+    for (const org of [salesforceId18("00D5g000004XyZb"), ORG_15.toLowerCase(), "00D5g000004XyZ"]) {
+      const res = await post(outboundMessage([{ id: leadId(8), email: "ivy@example.com", optedOut: true }], org));
+      expect(res.status).toBe(500);
+      expect(res.body).toContain("<faultcode>soapenv:Client</faultcode>");
+      expect(res.body).not.toMatch(/<Ack>/);
+    }
+    expect(await counts()).toEqual(before);
+    expect(await d.unsubscribedOf(l1)).toBe("0");
+  });
+
+  it("accepts the organization id in its 15- and 18-character forms", async () => {
+    const [l1, l2] = await d.createDuplicates([{ email: "jo@example.com" }, { email: "kim@example.com" }]);
+    expect((await post(outboundMessage([{ id: leadId(9), email: "jo@example.com", optedOut: true }], ORG_15))).body).toMatch(ACK);
+    expect((await post(outboundMessage([{ id: leadId(10), email: "kim@example.com", optedOut: true }], ORG_18))).body).toMatch(ACK);
+    expect(await d.flagsOf([l1, l2])).toEqual(["1", "1"]);
+  });
+
+  it("a Contact opt-out works as a Lead's does, and a record with no lead creates one, linked", async () => {
+    const [l1] = await d.createDuplicates([{ email: "lou@example.com" }]);
+    const sfId = contactId(1);
+    await deliver({ type: "Contact", id: sfId, email: "lou@example.com", optedOut: true }, { type: "Contact", id: contactId(2), email: "new@example.com", firstName: "Nia", optedOut: true });
+
+    expect(await linkedLead("SFDCCONTACTID", sfId)).toBe(l1);
+    expect(await d.flagRows(l1)).toEqual([flagRow(false, true, SFDC.reason, l1, SFDC.source)]);
+    const [created] = await d.getLeadsByEmail("new@example.com");
+    expect(await linkedLead("SFDCCONTACTID", contactId(2))).toBe(created.id);
+    expect(created.attributes).toMatchObject({ FirstName: "Nia", Unsubscribed: "1" });
+    expect(await d.activitySummary(created.id)).toEqual(["Change Data Value: Unsubscribed", "New Lead"]);
+    expect(await d.flagRows(created.id)).toEqual([flagRow(false, true, SFDC.reason, created.id, SFDC.source)]);
+  });
+
+  it("an email changed in Salesforce follows D5: the lead adopts the new address's status", async () => {
+    await d.createDuplicates([{ email: "new-addr@example.com", unsubscribed: true }]);
+    const [l1] = await d.createDuplicates([{ email: "old-addr@example.com" }]);
+    const sfId = leadId(11);
+    await deliver({ id: sfId, email: "old-addr@example.com", optedOut: false });
+
+    await deliver({ id: sfId, email: "new-addr@example.com", optedOut: false });
+
+    const lead = await d.getLead(l1);
+    expect(lead.email).toBe("new-addr@example.com");
+    expect(lead.attributes.Unsubscribed).toBe("1");
+    expect(await d.flagRows(l1)).toEqual([flagRow(false, true, Reasons.reset, l1, SFDC.source)]);
+    const emailRow = (await d.activities(l1)).find((a) => a.asset === "Email Address");
+    expect(emailRow?.attributes).toMatchObject({ "Old Value": "old-addr@example.com", "New Value": "new-addr@example.com", Reason: SFDC.reason, Source: SFDC.source });
+  });
+
+  it("an unrelated edit does not undo an email change made here", async () => {
+    const [l1] = await d.createDuplicates([{ email: "pat@example.com" }]);
+    const sfId = leadId(12);
+    await deliver({ id: sfId, email: "pat@example.com", optedOut: false });
+    await d.syncLead({ id: l1, email: "pat.new@example.com" });
+    await deliver({ id: sfId, email: "pat@example.com", optedOut: false, firstName: "Pat" });
+    expect((await d.getLead(l1)).email).toBe("pat.new@example.com");
+  });
+
+  it("a notification older than the last one applied (SystemModstamp) changes nothing", async () => {
+    const [l1] = await d.createDuplicates([{ email: "quinn@example.com" }]);
+    const sfId = leadId(13);
+    await deliver({ id: sfId, email: "quinn@example.com", optedOut: true, modstamp: "2026-03-01T10:00:05.000Z" });
+    await deliver({ id: sfId, email: "quinn@example.com", optedOut: false, modstamp: "2026-03-01T10:00:00.000Z" });
+    expect(await d.unsubscribedOf(l1)).toBe("1");
+  });
+
+  it("refuses malformed XML, DTDs, other sObject types and oversized bodies with a fault, without stack traces", async () => {
+    await d.createDuplicates([{ email: "rex@example.com" }]);
+    const before = await counts();
+    const bad = [
+      "<notifications",
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>&a;</soapenv:Body></soapenv:Envelope>`,
+      outboundMessage([{ type: "Account", id: salesforceId18("0015g00000AbCdE"), email: "rex@example.com", optedOut: true }]),
+      outboundMessage([{ id: "not-an-id", email: "rex@example.com", optedOut: true }]),
+      outboundMessage([{ id: leadId(14), email: "rex@example.com", optedOut: "maybe" as unknown as boolean }]),
+    ];
+    for (const body of bad) {
+      const res = await post(body);
+      expect(res.status).toBe(500);
+      expect(res.body).toContain("<faultcode>soapenv:Client</faultcode>");
+      expect(res.body).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d/);
+    }
+    const huge = await post(`<x>${"a".repeat(app.config.maxBodyBytes + 10)}</x>`);
+    expect(huge.status).toBe(413);
+    expect(huge.body).toContain("<faultcode>soapenv:Client</faultcode>");
+    expect(await counts()).toEqual(before);
+  });
+
+  it("serves the outbound-message WSDL at ?wsdl, with this endpoint as its address", async () => {
+    for (const query of ["wsdl", "WSDL"]) {
+      const res = await fetch(`${app.url}/sfdc/outbound/${TOKEN}?${query}`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('targetNamespace="http://soap.sforce.com/2005/09/outbound"');
+      expect(text).toContain(`<soap:address location="${app.url}/sfdc/outbound/${TOKEN}"/>`);
+    }
+    const client = await soap.createClientAsync(`${app.url}/sfdc/outbound/${TOKEN}?wsdl`);
+    const description = client.describe() as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(description.NotificationService.Notification)).toEqual(["notifications"]);
+  });
+});
+
+describe("Salesforce outbound endpoint when not configured", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  it("answers 404 (SFDC_ORGANIZATION_ID and SFDC_OUTBOUND_TOKEN unset)", async () => {
+    const res = await fetch(`${app.url}/sfdc/outbound/${TOKEN}`, { method: "POST", headers: { "content-type": "text/xml" }, body: outboundMessage([{ id: leadId(1), email: "a@example.com", optedOut: true }]) });
+    expect(res.status).toBe(404);
+    expect((await fetch(`${app.url}/sfdc/outbound/${TOKEN}?wsdl`)).status).toBe(404);
+    const [row] = (await app.dataSource.query(`SELECT count(*) AS n FROM lead`)) as { n: string }[];
+    expect(Number(row.n)).toBe(0);
+  });
+});
