@@ -1,0 +1,262 @@
+/**
+ * The person page (SPEC §4): a server-rendered web UI under /ui, behind the admin token. Log in
+ * with ADMIN_TOKEN (a signed session cookie, see session.ts), search leads, and open a lead:
+ * Info (its fields and the Unsubscribed box), Activity log, Email status, Delete. Every change
+ * goes through LeadService with Channels.personPage, so the durable-unsubscribe rules and the
+ * activity rows are the same as on every other channel. Handlers translate: form → one service
+ * call → redirect (POST/redirect/GET), page data → views.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { ErasureService } from "../domain/erasure.service";
+import type { EmailStatusQueryService } from "../domain/email-status-query.service";
+import { DomainError, LeadNotFoundError } from "../domain/errors";
+import type { LeadSearchService } from "../domain/lead-search.service";
+import type { LeadService } from "../domain/lead.service";
+import { Channels, type Lead } from "../domain/types";
+import type { Logger } from "../logger";
+import { href, STYLESHEET } from "./html";
+import {
+  activityTab,
+  deleteTab,
+  eraseAction,
+  emailStatusTab,
+  errorPage,
+  infoTab,
+  leadPath,
+  loginPage,
+  personPage,
+  resubscribeConfirmPage,
+  searchPage,
+  type LeadRow,
+} from "./person-page.views";
+import { readCookie, SESSION_COOKIE, sessionCookie, SessionSigner, type UiSession } from "./session";
+
+export interface PersonPageDeps {
+  readonly adminToken: string;
+  readonly leads: Pick<LeadService, "getLeadById" | "getLeads" | "getActivity" | "updateLead" | "deleteLead">;
+  readonly search: Pick<LeadSearchService, "searchLeads">;
+  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf">;
+  readonly erasure: Pick<ErasureService, "erase">;
+  /** The display name of a lead field (its SOAP attrName otherwise). */
+  readonly fieldLabel: (attrName: string) => string;
+  readonly partitionName: (id: number) => Promise<string>;
+  readonly logger: Logger;
+  /** How long a login lasts; 12 hours unless set. */
+  readonly sessionMaxAgeSeconds?: number;
+}
+
+const SEARCH_LIMIT = 50;
+const ACTIVITY_LIMIT = 200;
+
+/** Messages after a redirect, by code: the query string never carries text to show. */
+const FLASHES: Record<string, (n: number) => string> = {
+  unsubscribed: (n) => `Unsubscribed: ${leadsText(n)} with this address ${n === 1 ? "is" : "are"} now unsubscribed.`,
+  resubscribed: (n) => `Re-subscribed: ${leadsText(n)} with this address ${n === 1 ? "is" : "are"} now subscribed.`,
+  nochange: () => "Nothing changed.",
+  stale: () => "This lead changed after the page was loaded, so nothing was saved. This is how it is now.",
+  deleted: (n) => `Lead ${n} was deleted.`,
+  erased: (n) => `Erased: ${leadsText(n)} deleted; the address stays unsubscribed and its plaintext is gone.`,
+};
+
+class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createPersonPageRouter(deps: PersonPageDeps): Router {
+  const router = express.Router();
+  const signer = new SessionSigner(deps.adminToken, { maxAgeSeconds: deps.sessionMaxAgeSeconds ?? 12 * 3600 });
+  const sessions = new WeakMap<Request, UiSession>();
+  const csrfOf = (req: Request): string => {
+    const session = sessions.get(req);
+    if (!session) throw new PageError(401, "Not logged in", "Log in first.");
+    return signer.csrfToken(session);
+  };
+
+  router.use((_req, res, next) => {
+    // Pages carry personal data: not cached, not framed, no scripts at all, no referrer.
+    res.set({
+      "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "X-Content-Type-Options": "nosniff",
+      "X-Frame-Options": "DENY",
+      "Referrer-Policy": "no-referrer",
+      "Cache-Control": "no-store",
+    });
+    next();
+  });
+  router.get("/assets/style.css", (_req, res) => {
+    res.type("text/css").set("Cache-Control", "public, max-age=3600").send(STYLESHEET);
+  });
+  router.use(express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 }));
+
+  router.get("/login", (req, res) => {
+    if (signer.verify(readCookie(req.headers.cookie, SESSION_COOKIE))) return res.redirect(303, "/ui/");
+    res.type("html").send(loginPage({}));
+  });
+  router.post("/login", (req, res) => {
+    if (!signer.checkToken(formField(req, "token") ?? "")) {
+      deps.logger.log("warn", "web ui login refused", { ip: req.ip });
+      res.status(401).type("html").send(loginPage({ error: "That is not the admin token." }));
+      return;
+    }
+    res.set("Set-Cookie", sessionCookie(signer.issue(), { maxAgeSeconds: signer.maxAgeSeconds, secure: req.secure }));
+    res.redirect(303, "/ui/");
+  });
+
+  // Everything below needs a session; every POST below also needs the session's CSRF token.
+  router.use((req, res, next) => {
+    const session = signer.verify(readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!session) return res.redirect(303, "/ui/login");
+    sessions.set(req, session);
+    if (req.method === "POST" && !signer.checkCsrf(session, formField(req, "_csrf"))) {
+      throw new PageError(403, "Form expired", "This form is out of date or did not come from this site. Go back, reload the page and try again.");
+    }
+    next();
+  });
+
+  router.post("/logout", (req, res) => {
+    res.set("Set-Cookie", sessionCookie("", { maxAgeSeconds: 0, secure: req.secure }));
+    res.redirect(303, "/ui/login");
+  });
+
+  router.get("/", async (req, res) => {
+    const q = typeof req.query.q === "string" ? req.query.q : "";
+    const results = q.trim() ? await rows(await deps.search.searchLeads(q, SEARCH_LIMIT)) : null;
+    res.type("html").send(searchPage({ q, results, csrf: csrfOf(req), flash: flash(req) }));
+  });
+
+  router.get("/leads/:id", async (req, res) => {
+    const row = await rowOf(leadId(req));
+    const content = infoTab(row.lead, row.partition, csrfOf(req), deps.fieldLabel);
+    res.type("html").send(personPage({ row, tab: "info", csrf: csrfOf(req), flash: flash(req), content }));
+  });
+
+  router.get("/leads/:id/activity", async (req, res) => {
+    const row = await rowOf(leadId(req));
+    const page = await deps.leads.getActivity({ type: "IDNUM", value: String(row.lead.id) }, { limit: ACTIVITY_LIMIT });
+    const content = activityTab(page.activities, page.remaining);
+    res.type("html").send(personPage({ row, tab: "activity", csrf: csrfOf(req), content }));
+  });
+
+  router.get("/leads/:id/email-status", async (req, res) => {
+    const row = await rowOf(leadId(req));
+    const status = row.lead.email ? await deps.emailStatus.statusOf(row.lead.email) : null;
+    const content = emailStatusTab(status, await sharing(row));
+    res.type("html").send(personPage({ row, tab: "email-status", csrf: csrfOf(req), content }));
+  });
+
+  router.get("/leads/:id/delete", async (req, res) => {
+    const row = await rowOf(leadId(req));
+    const erase = eraseAction(row.lead, csrfOf(req), (await sharing(row)).length);
+    res.type("html").send(personPage({ row, tab: "delete", csrf: csrfOf(req), content: deleteTab(row.lead, csrfOf(req), [erase]) }));
+  });
+
+  // The Unsubscribed box. Checking it unsubscribes at once; clearing it asks first, because a
+  // re-subscribe changes every lead with the address (D2).
+  router.post("/leads/:id/unsubscribed", async (req, res) => {
+    const lead = await deps.leads.getLeadById(leadId(req));
+    const wanted = formField(req, "unsubscribed") === "1";
+    const was = formField(req, "was");
+    if (was !== undefined && (was === "1") !== lead.unsubscribed) return res.redirect(303, href(leadPath(lead.id), { done: "stale" }));
+    if (wanted === lead.unsubscribed) return res.redirect(303, href(leadPath(lead.id), { done: "nochange" }));
+    if (!wanted) return res.redirect(303, `/ui/leads/${lead.id}/resubscribe`);
+    const saved = await deps.leads.updateLead(lead.id, { unsubscribed: true }, Channels.personPage);
+    res.redirect(303, href(leadPath(lead.id), { done: "unsubscribed", n: await countWithFlag(saved, true) }));
+  });
+
+  router.get("/leads/:id/resubscribe", async (req, res) => {
+    const row = await rowOf(leadId(req));
+    if (!row.lead.unsubscribed) return res.redirect(303, href(leadPath(row.lead.id), { done: "nochange" }));
+    res.type("html").send(resubscribeConfirmPage({ row, sharing: await sharing(row), csrf: csrfOf(req) }));
+  });
+
+  router.post("/leads/:id/resubscribe", async (req, res) => {
+    const lead = await deps.leads.getLeadById(leadId(req));
+    if (!lead.unsubscribed) return res.redirect(303, href(leadPath(lead.id), { done: "nochange" }));
+    const saved = await deps.leads.updateLead(lead.id, { unsubscribed: false }, Channels.personPage);
+    res.redirect(303, href(leadPath(lead.id), { done: "resubscribed", n: await countWithFlag(saved, false) }));
+  });
+
+  router.post("/leads/:id/delete", async (req, res) => {
+    const id = leadId(req);
+    if (formField(req, "confirm") !== "yes") throw new PageError(400, "Not deleted", "Tick the box to confirm the deletion.");
+    await deps.leads.deleteLead(id, Channels.personPage);
+    res.redirect(303, href("/ui/", { done: "deleted", n: id }));
+  });
+
+  router.post("/leads/:id/erase", async (req, res) => {
+    const lead = await deps.leads.getLeadById(leadId(req));
+    if (formField(req, "confirm") !== "yes") throw new PageError(400, "Not erased", "Tick the box to confirm the erasure.");
+    if (!lead.email) throw new PageError(400, "Not erased", "This lead has no email address to erase; delete it instead.");
+    const result = await deps.erasure.erase(lead.email, Channels.personPage);
+    res.redirect(303, href("/ui/", { done: "erased", n: result.deletedLeads }));
+  });
+
+  router.use(() => {
+    throw new PageError(404, "Not found", "There is no such page.");
+  });
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    let status = 500;
+    let title = "Something went wrong";
+    let message = "The request failed. It has been logged.";
+    const e = error as { type?: string };
+    if (error instanceof PageError) [status, title, message] = [error.status, error.title, error.message];
+    else if (error instanceof LeadNotFoundError) [status, title, message] = [404, "Lead not found", "There is no lead with this id (it may have been deleted)."];
+    else if (error instanceof DomainError) [status, title, message] = [400, "Not saved", error.message];
+    else if (e?.type === "entity.too.large" || e?.type === "parameters.too.many") [status, title, message] = [400, "Not saved", "The form is too large."];
+    else deps.logger.log("error", "web ui request failed", { path: req.path, error: error instanceof Error ? error.stack : String(error) });
+    const session = sessions.get(req);
+    res.status(status).type("html").send(errorPage({ title, message, csrf: session ? signer.csrfToken(session) : undefined }));
+  });
+
+  async function rows(leads: Lead[]): Promise<LeadRow[]> {
+    const names = new Map<number, string>();
+    for (const lead of leads) if (!names.has(lead.partitionId)) names.set(lead.partitionId, await deps.partitionName(lead.partitionId));
+    return leads.map((lead) => ({ lead, partition: names.get(lead.partitionId) ?? String(lead.partitionId) }));
+  }
+
+  async function rowOf(id: number): Promise<LeadRow> {
+    return (await rows([await deps.leads.getLeadById(id)]))[0];
+  }
+
+  /** Every lead with this lead's address, in every partition (just this one without an email). */
+  async function sharing(row: LeadRow): Promise<LeadRow[]> {
+    return row.lead.email ? rows(await deps.leads.getLeads({ type: "EMAIL", value: row.lead.email })) : [row];
+  }
+
+  async function countWithFlag(lead: Lead, unsubscribed: boolean): Promise<number> {
+    const all = lead.email ? await deps.leads.getLeads({ type: "EMAIL", value: lead.email }) : [lead];
+    return all.filter((l) => l.unsubscribed === unsubscribed).length;
+  }
+
+  return router;
+}
+
+function flash(req: Request): string | undefined {
+  const code = typeof req.query.done === "string" ? req.query.done : "";
+  const n = typeof req.query.n === "string" && /^\d{1,10}$/.test(req.query.n) ? Number(req.query.n) : 0;
+  return Object.hasOwn(FLASHES, code) ? FLASHES[code](n) : undefined;
+}
+
+function leadsText(n: number): string {
+  return n === 1 ? "1 lead" : `${n} leads`;
+}
+
+function formField(req: Request, name: string): string | undefined {
+  const body: unknown = req.body;
+  if (!body || typeof body !== "object") return undefined;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function leadId(req: Request): number {
+  const s = String(req.params.id ?? "");
+  if (!/^\d{1,10}$/.test(s) || Number(s) > 2147483647 || Number(s) === 0) throw new PageError(404, "Lead not found", "That is not a lead id.");
+  return Number(s);
+}
