@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { readUsersFile, UsersFileError, type ApiUserConfig } from "./api-users";
 
 export interface Config {
   readonly port: number;
@@ -15,6 +16,10 @@ export interface Config {
   readonly mktowsEncryptionKey?: string;
   readonly adminToken?: string;
   readonly emailHashKey?: string;
+  /** The Salesforce org whose outbound messages are accepted; with sfdcOutboundToken, enables /sfdc/outbound. */
+  readonly sfdcOrganizationId?: string;
+  /** The secret path segment of the Salesforce outbound-message endpoint. */
+  readonly sfdcOutboundToken?: string;
   readonly publicUrl?: string;
   readonly trustProxy: boolean;
   /** Accepted clock difference of requestTimestamp, in seconds (SPEC §5: default ±15 min). */
@@ -23,7 +28,15 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly poolSize: number;
   readonly statementTimeoutMs: number;
+  /** How long to wait for a database connection (a new one, or a free one from the pool). */
+  readonly connectionTimeoutMs: number;
+  /** A transaction still running after this long has its connection closed and fails (0: no limit). */
+  readonly transactionTimeoutMs: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** How long a stop waits for in-flight requests before closing their connections. */
+  readonly shutdownDrainMs: number;
+  /** Users from MKTOWS_USERS_FILE (besides MKTOWS_USER_ID). */
+  readonly apiUsers: ApiUserConfig[];
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +59,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const userId = get("MKTOWS_USER_ID");
   const key = get("MKTOWS_ENCRYPTION_KEY");
   if ((userId === undefined) !== (key === undefined)) throw new ConfigError("set both MKTOWS_USER_ID and MKTOWS_ENCRYPTION_KEY, or neither");
+  const sfdcOrganizationId = get("SFDC_ORGANIZATION_ID");
+  const sfdcOutboundToken = get("SFDC_OUTBOUND_TOKEN");
+  if ((sfdcOrganizationId === undefined) !== (sfdcOutboundToken === undefined)) throw new ConfigError("set both SFDC_ORGANIZATION_ID and SFDC_OUTBOUND_TOKEN, or neither");
+  if (sfdcOrganizationId !== undefined && !/^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/.test(sfdcOrganizationId)) {
+    throw new ConfigError("SFDC_ORGANIZATION_ID must be a Salesforce organization id (00D…, 15 or 18 characters)");
+  }
+  // The token is the endpoint's only secret: long enough not to be guessed, and safe in a URL path.
+  if (sfdcOutboundToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(sfdcOutboundToken)) {
+    throw new ConfigError("SFDC_OUTBOUND_TOKEN must be 16 to 200 characters of A-Z a-z 0-9 . _ ~ -");
+  }
   const level = get("LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not '${level}'`);
   const publicUrl = get("PUBLIC_URL");
@@ -59,14 +82,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mktowsEncryptionKey: key,
     adminToken: get("ADMIN_TOKEN"),
     emailHashKey: get("EMAIL_HASH_KEY"),
+    sfdcOrganizationId,
+    sfdcOutboundToken,
     publicUrl: publicUrl?.replace(/\/+$/, ""),
     trustProxy: /^(1|true|yes|on)$/i.test(get("TRUST_PROXY") ?? ""),
     timestampWindowSeconds: int("TIMESTAMP_WINDOW_SECONDS", 900, 1, 7 * 24 * 3600),
     maxBodyBytes: int("MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     poolSize: int("DB_POOL_SIZE", 10, 1, 200),
     statementTimeoutMs: int("DB_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000),
+    connectionTimeoutMs: int("DB_CONNECTION_TIMEOUT_MS", 10000, 100, 600000),
+    transactionTimeoutMs: int("DB_TRANSACTION_TIMEOUT_MS", 60000, 0, 3600000),
     logLevel: level as Config["logLevel"],
+    shutdownDrainMs: int("SHUTDOWN_DRAIN_MS", 10000, 0, 600000),
+    apiUsers: usersFrom(get("MKTOWS_USERS_FILE"), cwd),
   };
+}
+
+function usersFrom(file: string | undefined, cwd: string): ApiUserConfig[] {
+  if (!file) return [];
+  try {
+    return readUsersFile(path.resolve(cwd, file));
+  } catch (error) {
+    if (error instanceof UsersFileError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 /** KEY=value lines; # comments; optional quotes. Only what the environment does not set is used. */

@@ -33,6 +33,11 @@ export class MissingParameterError extends DomainError {
   readonly kind = "missingParameter";
 }
 
+/** The caller may not do this (a workspace outside its own, a re-subscribe it is not allowed). */
+export class AccessDeniedError extends DomainError {
+  readonly kind = "accessDenied";
+}
+
 /** A write the rules cannot accept (e.g. a lead write without a channel). A bug, not bad input. */
 export class InvalidWriteError extends DomainError {
   readonly kind = "invalidWrite";

@@ -81,8 +81,10 @@ export interface LeadInput {
 export interface WriteIntent {
   readonly channel: Channel;
   readonly requestedUnsubscribed?: boolean;
-  /** A flow step or an operator, not a create: SPEC D2 allows these to re-subscribe. */
-  readonly allowResubscribe?: boolean;
+  /** false: the caller may not re-subscribe an address (a per-API-user permission). */
+  readonly mayResubscribe?: boolean;
+  /** The partitions the caller may touch; a re-subscribe reaches every partition (D2), so it is refused when the address has leads outside them. */
+  readonly scopePartitionIds?: number[];
 }
 
 export type SyncStatus = "CREATED" | "UPDATED";
@@ -91,6 +93,8 @@ export interface SyncResult {
   leadId: number;
   status: SyncStatus;
   lead: Lead;
+  /** The lead as it was before an update (absent on create). */
+  previous?: Lead;
 }
 
 export interface ActivityAttribute {

@@ -10,6 +10,11 @@ import { MarketoCodes, MarketoFault } from "./faults";
 export interface ApiUser {
   readonly id: string;
   readonly encryptionKey: string;
+  /** Workspace names the user may work in; every workspace when absent. */
+  readonly workspaces?: string[];
+  readonly limits?: import("../api-users").UserLimits;
+  /** May this user re-subscribe an address (D2)? Marketo allowed it; so do we by default. */
+  readonly mayResubscribe?: boolean;
 }
 
 export interface AuthenticationHeader {

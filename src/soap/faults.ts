@@ -22,6 +22,9 @@ export const MarketoCodes = {
   listNotFound: 20111,
   campaignNotFound: 20113,
   timeRangeTooLong: 20022,
+  requestLimitExceeded: 20015,
+  rateLimitExceeded: 20023,
+  concurrencyLimitExceeded: 20024,
   badStreamPosition: 20122,
   streamAtEnd: 20123,
 } as const;
@@ -45,6 +48,9 @@ const shortText: Record<MarketoCode, string> = {
   20111: "List Not Found",
   20113: "Campaign Not Found",
   20022: "Time range specified in query filter exceeded limit",
+  20015: "Request Limit Exceeded",
+  20023: "Rate Limit Exceeded",
+  20024: "Concurrency Limit Exceeded",
   20122: "Bad Stream Position",
   20123: "Stream at End",
 };
@@ -107,6 +113,7 @@ const domainCodes: Record<string, MarketoCode> = {
   listNotFound: MarketoCodes.listNotFound,
   campaignNotFound: MarketoCodes.campaignNotFound,
   timeRangeTooLong: MarketoCodes.timeRangeTooLong,
+  accessDenied: MarketoCodes.accessDenied,
 };
 
 /** Maps any error to the fault to send; `internal` is true when the caller must log it. */

@@ -13,6 +13,7 @@ import * as sax from "sax";
 import * as soap from "soap";
 import type { Logger } from "../logger";
 import { verifyAuthenticationHeader, type ApiUser } from "./auth";
+import type { CallLimiter } from "./call-limits";
 import { MarketoCodes, MarketoFault, toMarketoFault } from "./faults";
 import type { HandlerContext } from "./handlers/context";
 import type { Args } from "./mappers/args";
@@ -27,10 +28,15 @@ export interface SoapServerOptions {
   readonly trustProxy: boolean;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Per-user call limits (20023, 20024, 20015); none when absent. */
+  readonly limiter?: Pick<CallLimiter, "acquire">;
+  /** Told of every operation's outcome and duration. */
+  readonly onRequest?: (operation: string, outcome: "ok" | "fault", code: number | undefined, seconds: number) => void;
   readonly services: Omit<HandlerContext, "version" | "user" | "headers">;
 }
 
 const SOAP_ENV_11 = "http://schemas.xmlsoap.org/soap/envelope/";
+const XSI = "http://www.w3.org/2001/XMLSchema-instance";
 const MAX_DEPTH = 64;
 
 /** wsdl/ sits at the project root: two levels above src/soap, three above dist/src/soap. */
@@ -96,12 +102,33 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
       callback: (err: unknown, server: unknown) => {
         if (err) throw err;
         // node-soap never declares xsi (stack notes §2): declare it on every envelope.
-        const s = server as { wsdl: { xmlnsInEnvelope: string } };
+        const s = server as NodeSoapServerInternals;
         s.wsdl.xmlnsInEnvelope += ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+        answerOwnFailuresAsMarketo(s, options.logger, version.name);
       },
     };
     soap.listen(app, listenOptions);
   }
+}
+
+interface NodeSoapServerInternals {
+  wsdl: { xmlnsInEnvelope: string };
+  _sendError(fault: Record<string, unknown>, callback: unknown, includeTimestamp: unknown): unknown;
+}
+
+/**
+ * The handlers' faults reach node-soap as SOAP 1.1 faults (with faultcode). Any other fault is
+ * node-soap's own failure on a request it could not process, which it would answer in SOAP 1.2
+ * style with the JavaScript error's text: answer 20012 instead, and log the text.
+ */
+function answerOwnFailuresAsMarketo(server: NodeSoapServerInternals, logger: Logger, version: string): void {
+  const sendError = server._sendError.bind(server);
+  server._sendError = (fault, callback, includeTimestamp) => {
+    if ("faultcode" in fault) return sendError(fault, callback, includeTimestamp);
+    const reason = (fault.Reason as { Text?: unknown } | undefined)?.Text;
+    logger.log("warn", "soap request refused", { version, code: MarketoCodes.requestNotUnderstood, reason: String(reason ?? "node-soap fault").slice(0, 300) });
+    return sendError(new MarketoFault(MarketoCodes.requestNotUnderstood, "The request could not be processed").toNodeSoapFault().Fault, callback, includeTimestamp);
+  };
 }
 
 /**
@@ -128,6 +155,7 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
     const requestId = randomUUID();
     const headerArgs = (headers && typeof headers === "object" ? headers : {}) as Args;
     let user: ApiUser | undefined;
+    let release: (() => void) | undefined;
     try {
       user = verifyAuthenticationHeader(
         headerArgs.AuthenticationHeader as Args | undefined,
@@ -137,11 +165,15 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
       );
       const handler = handlers[name];
       if (!handler) throw new MarketoFault(MarketoCodes.unsupportedOperation, `${name} is not supported by this server`);
+      release = options.limiter?.acquire(user.id, user.limits);
       const body = await handler((args && typeof args === "object" ? args : {}) as Args, { ...options.services, version, user, headers: headerArgs });
-      options.logger.log("info", "soap request", { requestId, operation: name, version: version.name, user: user.id, outcome: "ok", ms: elapsed(started) });
+      const ms = elapsed(started);
+      options.logger.log("info", "soap request", { requestId, operation: name, version: version.name, user: user.id, outcome: "ok", ms });
+      options.onRequest?.(name, "ok", undefined, ms / 1000);
       return { $xml: body };
     } catch (error) {
       const { fault, internal } = toMarketoFault(error, name);
+      options.onRequest?.(name, "fault", fault.code, elapsed(started) / 1000);
       options.logger.log(internal ? "error" : "info", "soap request", {
         requestId,
         operation: name,
@@ -153,6 +185,8 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
         ...(internal ? { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), stack: error instanceof Error ? error.stack : undefined } : {}),
       });
       throw fault.toNodeSoapFault();
+    } finally {
+      release?.();
     }
   };
 }
@@ -169,6 +203,13 @@ function elapsed(started: bigint): number {
 export function preflight(body: unknown): MarketoFault | undefined {
   if (!Buffer.isBuffer(body) || body.length === 0) return new MarketoFault(MarketoCodes.requestNotUnderstood, "Empty request body");
   if (!isUtf8(body)) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request is not valid UTF-8");
+  const xml = body.toString("utf8");
+  // Characters XML 1.0 does not allow, which sax lets through as raw text (a NUL would reach
+  // PostgreSQL, which refuses it in text: an internal error instead of a bad request).
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(xml)) {
+    return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request contains characters that XML does not allow");
+  }
   const parser = sax.parser(true, { xmlns: true, position: false });
   const stack: string[] = [];
   // Per open element: holds non-blank text / child elements. node-soap crashes on mixed content
@@ -180,6 +221,9 @@ export function preflight(body: unknown): MarketoFault | undefined {
   let problem: MarketoFault | undefined;
   let operationElement: string | undefined;
   let envelopeSeen = false;
+  // node-soap fails with a TypeError on a second Body or Header, and on xsi:nil on the Envelope,
+  // Header or Body (it reads them as null).
+  const envelopeParts = new Map<string, number>();
   parser.ondoctype = () => {
     problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, "DTDs and entity declarations are not accepted");
   };
@@ -190,6 +234,14 @@ export function preflight(body: unknown): MarketoFault | undefined {
       envelopeSeen = true;
     } else if (stack.length === 2 && stack[1] === "Body" && operationElement === undefined) {
       operationElement = t.local;
+    }
+    if (stack.length <= 1 && Object.values(t.attributes).some((a) => a.uri === XSI && a.local === "nil")) {
+      problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `xsi:nil is not accepted on ${t.local.slice(0, 40)}`);
+    }
+    if (stack.length === 1 && t.uri === SOAP_ENV_11 && (t.local === "Body" || t.local === "Header")) {
+      const seen = (envelopeParts.get(t.local) ?? 0) + 1;
+      envelopeParts.set(t.local, seen);
+      if (seen > 1) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `The Envelope has more than one ${t.local}`);
     }
     if (hasText[stack.length - 1]) problem ??= mixed();
     hasChild[stack.length - 1] = true;
@@ -214,7 +266,7 @@ export function preflight(body: unknown): MarketoFault | undefined {
     throw e;
   };
   try {
-    parser.write(body.toString("utf8")).close();
+    parser.write(xml).close();
   } catch {
     // reported through onerror
   }

@@ -4,6 +4,7 @@ import type { LeadService } from "../../domain/lead.service";
 import type { ListService } from "../../domain/list.service";
 import type { CampaignService } from "../../domain/campaign.service";
 import type { MergeService } from "../../domain/merge.service";
+import type { BatchSyncService } from "../../domain/batch-sync.service";
 import type { ApiUser } from "../auth";
 import type { Args } from "../mappers/args";
 import type { ApiVersion } from "../versions";
@@ -18,6 +19,7 @@ export interface HandlerContext {
   readonly streams: Pick<LeadStreamService, "start" | "leads" | "changes">;
   readonly lists: Pick<ListService, "run" | "findList" | "findListById">;
   readonly merges: Pick<MergeService, "merge">;
+  readonly batches: Pick<BatchSyncService, "syncMany">;
   readonly campaigns: Pick<CampaignService, "search" | "find" | "request">;
   readonly fields: () => FieldCatalogue;
   readonly limits: { readonly maxBatchRecords: number };
@@ -25,3 +27,8 @@ export interface HandlerContext {
 
 /** A handler decodes, makes one service call, and encodes the body of its success element. */
 export type Handler = (args: Args, ctx: HandlerContext) => Promise<string>;
+
+/** The API user's workspaces and re-subscribe permission, as the domain takes them. */
+export function callerOf(ctx: HandlerContext): { workspaces?: string[]; mayResubscribe?: boolean } {
+  return { workspaces: ctx.user.workspaces, mayResubscribe: ctx.user.mayResubscribe };
+}

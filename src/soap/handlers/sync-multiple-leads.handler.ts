@@ -1,14 +1,13 @@
-import { DomainError } from "../../domain/errors";
-import { Channels } from "../../domain/types";
+import { Channels, type LeadInput } from "../../domain/types";
 import { MarketoCodes, MarketoFault } from "../faults";
 import { asBool, asList, asRecord } from "../mappers/args";
 import { decodeLeadRecord } from "../mappers/lead-record.mapper";
 import { element, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 /**
- * syncMultipleLeads: records applied in order, each in its own transaction; a record's data
- * error is a FAILED status with its text (leadId 0 when none), not a fault.
+ * syncMultipleLeads: records applied in order in one transaction, each in a savepoint of its
+ * own; a record's data error is a FAILED status with its text (leadId 0 when none), not a fault.
  */
 export const syncMultipleLeads: Handler = async (args, ctx) => {
   const list = asRecord(args.leadRecordList);
@@ -18,18 +17,23 @@ export const syncMultipleLeads: Handler = async (args, ctx) => {
     throw new MarketoFault(MarketoCodes.badParameter, `at most ${ctx.limits.maxBatchRecords} leadRecords per call`);
   }
   const dedupByEmail = asBool(args.dedupEnabled, "dedupEnabled") ?? true;
-  const statuses: string[] = [];
-  for (const record of records) {
-    let leadId = 0;
+  const decoded: ({ input: LeadInput } | { fault: MarketoFault })[] = records.map((record) => {
     try {
-      const input = decodeLeadRecord(record);
-      leadId = input.id ?? 0;
-      const result = await ctx.leads.syncLead(input, { channel: Channels.soap, dedupByEmail });
-      statuses.push(element("syncStatus", [text("leadId", result.leadId), text("status", result.status), nil("error")]));
+      return { input: decodeLeadRecord(record) };
     } catch (error) {
-      if (!(error instanceof DomainError) && !(error instanceof MarketoFault)) throw error;
-      statuses.push(element("syncStatus", [text("leadId", leadId), text("status", "FAILED"), text("error", error.message)]));
+      if (error instanceof MarketoFault) return { fault: error };
+      throw error;
     }
-  }
+  });
+  const inputs = decoded.flatMap((d) => ("input" in d ? [d.input] : []));
+  const results = await ctx.batches.syncMany(inputs, { channel: Channels.soap, dedupByEmail, caller: callerOf(ctx) });
+  let next = 0;
+  const statuses = decoded.map((d) => {
+    if ("fault" in d) return element("syncStatus", [text("leadId", 0), text("status", "FAILED"), text("error", d.fault.message)]);
+    const r = results[next++];
+    return "ok" in r
+      ? element("syncStatus", [text("leadId", r.ok.leadId), text("status", r.ok.status), nil("error")])
+      : element("syncStatus", [text("leadId", r.leadId), text("status", "FAILED"), text("error", r.error.message)]);
+  });
   return element("result", [element("syncStatusList", statuses)]);
 };
