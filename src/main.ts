@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log("info", "stopping", { signal });
-    const timer = setTimeout(() => process.exit(1), 15000);
+    const timer = setTimeout(() => process.exit(1), config.shutdownDrainMs + 10000);
     timer.unref();
     await app.stop();
     process.exit(0);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DataSource } from "typeorm";
+import type { DataSource, QueryRunner } from "typeorm";
 import { ConcurrentChangeError } from "../domain/errors";
 import type { Repositories, TransactionRunner } from "../domain/ports";
 import { createRepositories } from "./repositories/create-repositories";
@@ -9,7 +9,21 @@ const RETRYABLE = new Set(["40001", "40P01", "23505"]);
 
 export interface RetryOptions {
   readonly attempts: number;
+  /**
+   * A unit of work still running after this many milliseconds (each attempt) has its database
+   * connection closed and fails: a hung or unreachable server (no answer, no error) must not
+   * hold a request forever. statement_timeout cannot help there, since the server enforces it.
+   * 0 or absent: no limit.
+   */
+  readonly deadlineMs?: number;
   readonly onRetry?: (attempt: number, error: unknown) => void;
+}
+
+/** The unit of work outlived RetryOptions.deadlineMs; its connection was closed. */
+export class TransactionDeadlineError extends Error {
+  constructor(readonly deadlineMs: number) {
+    super(`transaction abandoned after ${deadlineMs} ms: the database did not answer`);
+  }
 }
 
 /**
@@ -23,17 +37,59 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
     private readonly retry: RetryOptions = { attempts: 8 },
   ) {}
 
+  async read<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return work(createRepositories(this.dataSource.manager));
+  }
+
   async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const queryRunner = this.dataSource.createQueryRunner();
+      let abandoned = false;
+      const deadlineMs = this.retry.deadlineMs ?? 0;
+      const watchdog =
+        deadlineMs > 0
+          ? setTimeout(() => {
+              abandoned = true;
+              closeConnection(queryRunner);
+            }, deadlineMs)
+          : undefined;
       try {
-        return await this.dataSource.transaction((manager) => work(createRepositories(manager)));
+        // Effects outside the database (metrics, …) queued by the work run only once it committed.
+        const afterCommit: (() => void)[] = [];
+        const result = await queryRunner.manager.transaction((manager) => {
+          if (manager.queryRunner) (manager.queryRunner.data as { afterCommit?: (() => void)[] }).afterCommit = afterCommit;
+          return work(createRepositories(manager));
+        });
+        for (const effect of afterCommit) {
+          try {
+            effect();
+          } catch {
+            // an after-commit effect never turns a committed write into an error
+          }
+        }
+        return result;
       } catch (error) {
+        if (abandoned) throw new TransactionDeadlineError(deadlineMs);
         if (attempt >= this.retry.attempts || !isRetryable(error)) throw error;
         this.retry.onRetry?.(attempt, error);
-        await sleep(Math.random() * 10 * attempt);
+      } finally {
+        clearTimeout(watchdog);
+        await queryRunner.release();
       }
+      await sleep(Math.random() * 10 * attempt);
     }
   }
+}
+
+/**
+ * Closes the socket of the pg client a query runner holds. Its pending query fails at once
+ * ("Connection terminated"), and the pool discards the client instead of handing out a
+ * connection that may still be inside the abandoned transaction. PostgreSQL rolls back what the
+ * closed session had not committed.
+ */
+function closeConnection(queryRunner: QueryRunner): void {
+  const client = (queryRunner as unknown as { databaseConnection?: { connection?: { stream?: { destroy(): void } } } }).databaseConnection;
+  client?.connection?.stream?.destroy();
 }
 
 export function sqlStateOf(error: unknown): string | undefined {
