@@ -6,8 +6,9 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * commit out of id order.
  *
  * activity.tx_id is the writing transaction's id. A reader returns only rows whose tx_id is below
- * its snapshot's xmin (every such transaction has ended), ordered by (tx_id, id): a transaction
- * still running then has a larger tx_id than anything returned, so it sorts after the position.
+ * a horizon under which every writer of this database has ended (stream.repository.ts), ordered
+ * by (tx_id, id): a transaction still running has a larger tx_id than anything returned, so its
+ * rows sort after the position.
  */
 export class Surface1764150000000 implements MigrationInterface {
   name = "Surface1764150000000";

@@ -49,16 +49,41 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async lock(entries: { emailHash: string; email: string }[]): Promise<Map<string, EmailStatus>> {
-    const sorted = [...new Map(entries.map((e) => [e.emailHash, e.email]))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const out = new Map<string, EmailStatus>();
+    // Rows this transaction locked already are known: a write path that locks twice (the
+    // service before matching, the subscriber before deciding) pays for one round trip.
+    const held = this.lockedInThisTransaction();
+    const wanted = new Map(entries.map((e) => [e.emailHash, e.email]));
+    for (const hash of [...wanted.keys()]) {
+      const known = held?.cache.get(hash);
+      if (known) {
+        out.set(hash, known);
+        wanted.delete(hash);
+      }
+    }
+    const sorted = [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (sorted.length === 0) return out;
     const hashes = sorted.map(([h]) => h);
     await this.manager.query(ENSURE_EMAIL_STATUS, [hashes, sorted.map(([, e]) => e)]);
     for (const row of rowsOf(await this.manager.query(LOCK_EMAIL_STATUS, [hashes]))) {
       const status = toStatus(row);
       out.set(status.emailHash, status);
+      if (held?.topLevel) held.cache.set(status.emailHash, status);
     }
     return out;
+  }
+
+  /**
+   * The master rows this transaction holds locks on, kept on its query runner. Only locks taken
+   * at the top level are remembered (a lock taken in a savepoint goes if the savepoint rolls
+   * back), and a change made inside a savepoint forgets the row instead of updating it.
+   */
+  private lockedInThisTransaction(): { cache: Map<string, EmailStatus>; topLevel: boolean } | undefined {
+    const runner = this.manager.queryRunner;
+    if (!runner?.isTransactionActive) return undefined;
+    const data = runner.data as { lockedEmailStatus?: Map<string, EmailStatus> };
+    const depth = (runner as unknown as { transactionDepth?: number }).transactionDepth;
+    return { cache: (data.lockedEmailStatus ??= new Map()), topLevel: depth === 1 };
   }
 
   async find(emailHash: string): Promise<EmailStatus | null> {
@@ -69,6 +94,12 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
   async change(emailHash: string, email: string, c: EmailStatusChange): Promise<void> {
     await this.manager.query(CHANGE_EMAIL_STATUS, [emailHash, email, c.unsubscribed, c.reason, c.channel, c.source, c.at, c.leadId]);
     await this.manager.query(INSERT_HISTORY, [emailHash, email, c.unsubscribed, c.channel, c.reason, c.source, c.leadId, c.at]);
+    const held = this.lockedInThisTransaction();
+    const known = held?.cache.get(emailHash);
+    if (held && known) {
+      if (held.topLevel) held.cache.set(emailHash, { ...known, unsubscribed: c.unsubscribed, reason: c.reason, channel: c.channel, source: c.source, changedAt: c.at, leadId: c.leadId });
+      else held.cache.delete(emailHash);
+    }
   }
 
   async history(emailHash: string): Promise<EmailStatusChange[]> {

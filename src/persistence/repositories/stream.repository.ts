@@ -72,15 +72,34 @@ export class SqlLeadPageRepository implements LeadPageRepository {
 }
 
 /**
+ * changeHorizon: a transaction id below which every transaction that wrote to THIS database has
+ * ended. It is the current snapshot's xmax (transactions from there on had not ended when the
+ * snapshot was taken), lowered to the oldest transaction of the snapshot's in-progress list that
+ * belongs to a backend of this database. In-progress transactions of other databases of the
+ * cluster, and transactions that only read (no xid), do not hold the feed back.
+ */
+const CHANGE_HORIZON = `
+  WITH s AS (SELECT pg_current_snapshot() AS snap),
+       ours AS (
+         SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
+          WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid())
+  SELECT LEAST(
+           pg_snapshot_xmax(s.snap)::text::bigint,
+           (SELECT min(x8::text::bigint) FROM pg_snapshot_xip(s.snap) AS x8
+             WHERE (x8::text::bigint & 4294967295) IN (SELECT x FROM ours)))::text AS horizon
+    FROM s`;
+
+/**
  * getLeadChanges pages in commit order: only rows of transactions that have ended (tx_id below
- * the snapshot's xmin), keyset on (tx_id, id). See migration 1764150000000.
+ * the change horizon), keyset on (tx_id, id). See migration 1764150000000.
  */
 export class SqlChangeRepository implements ChangeRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async page(q: ChangeQuery): Promise<{ rows: Activity[]; last?: ChangeCursor; remaining: number }> {
-    const where = [`tx_id < pg_snapshot_xmin(pg_current_snapshot())`];
-    const params: unknown[] = [];
+    const horizon = String(rowsOf(await this.manager.query(CHANGE_HORIZON))[0].horizon);
+    const params: unknown[] = [horizon];
+    const where = [`tx_id < $1::xid8`];
     const add = (sql: (p: string) => string, value: unknown) => {
       params.push(value);
       where.push(sql(`$${params.length}`));
