@@ -23,11 +23,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/soap/**/*.ts", "src/admin/**/*.ts"],
+    files: ["src/soap/**/*.ts", "src/admin/**/*.ts", "src/web/**/*.ts", "src/sfdc/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["typeorm", "pg", "**/persistence/**"], message: "src/soap and src/admin talk to domain services, not to persistence (STYLE.md layer rule)" }] },
+        { patterns: [{ group: ["typeorm", "pg", "**/persistence/**"], message: "src/soap, src/admin, src/web and src/sfdc talk to domain services, not to persistence (STYLE.md layer rule)" }] },
       ],
     },
   },

@@ -2,7 +2,6 @@
  * The composition root: config → database → secrets → services → HTTP. main.ts runs it as a
  * process; the tests start it in-process the same way.
  */
-import { createHmac } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
@@ -11,28 +10,36 @@ import { createAdminRouter } from "./admin/admin-router";
 import type { Config } from "./config";
 import { EmailStatusQueryService } from "./domain/email-status-query.service";
 import { EmailStatusService } from "./domain/email-status.service";
+import { hmacEmailKey } from "./domain/email";
 import { CampaignService } from "./domain/campaign.service";
 import { FieldRegistry } from "./domain/field-registry";
 import { FieldCatalogue } from "./domain/lead-fields";
 import { MergeService } from "./domain/merge.service";
+import { BatchSyncService } from "./domain/batch-sync.service";
 import { ErasureService } from "./domain/erasure.service";
 import { LeadStreamService } from "./domain/lead-stream.service";
 import { LeadService } from "./domain/lead.service";
 import { ListService } from "./domain/list.service";
+import { SfdcSyncService } from "./domain/sfdc-sync.service";
 import type { Logger } from "./logger";
+import { Metrics, type PoolStats } from "./metrics";
 import { createDataSource, migrate } from "./persistence/data-source";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./persistence/embedded-database";
 import { loadInstanceSecrets, type InstanceSecrets } from "./persistence/instance-secrets";
 import { TypeOrmTransactionRunner } from "./persistence/transaction-runner";
 import type { ApiUser } from "./soap/auth";
+import { CallLimiter } from "./soap/call-limits";
 import { mountSoap, soapErrorHandler } from "./soap/soap-server";
+import { createSfdcRouter } from "./sfdc/sfdc-router";
+import { LeadSearchService } from "./domain/lead-search.service";
+import { createPersonPageRouter } from "./web/person-page.router";
 
 export interface Application {
   readonly url: string;
   readonly secrets: InstanceSecrets;
   readonly dataSource: DataSource;
   readonly databaseKind: "postgresql" | "embedded";
-  stop(): Promise<void>;
+  stop(drainMs?: number): Promise<void>;
 }
 
 export async function startApplication(config: Config, logger: Logger): Promise<Application> {
@@ -45,17 +52,19 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const hashKey: { value?: string } = {};
     const hasher = (key: string): string => {
       if (!hashKey.value) throw new Error("email hash key not loaded yet");
-      return createHmac("sha256", hashKey.value).update(key, "utf8").digest("hex");
+      return hmacEmailKey(hashKey.value, key);
     };
     // The catalogue of declared fields loads once the database is up; until then, the standard one.
     const standardCatalogue = new FieldCatalogue();
     const registry: { current?: FieldRegistry } = {};
     const fields = () => registry.current?.current() ?? standardCatalogue;
-    const rules = new EmailStatusService({ hasher, fields });
+    const metrics = new Metrics(() => poolStats(dataSource));
+    const rules = new EmailStatusService({ hasher, fields, onStatusChanged: (e) => metrics.statusChanged(e) });
     dataSource = createDataSource({
       url,
       poolSize: embedded ? 4 : config.poolSize,
       statementTimeoutMs: config.statementTimeoutMs,
+      connectionTimeoutMs: config.connectionTimeoutMs,
       rules,
     });
     await dataSource.initialize();
@@ -72,6 +81,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 
     const tx = new TypeOrmTransactionRunner(dataSource, {
       attempts: 8,
+      deadlineMs: config.transactionTimeoutMs,
       onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
     });
     const fieldRegistry = new FieldRegistry({ tx });
@@ -82,19 +92,34 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const streams = new LeadStreamService({ tx, hasher });
     const lists = new ListService({ tx, hasher });
     const merges = new MergeService({ tx, hasher, emailStatus: rules });
+    const batches = new BatchSyncService({ tx, leads, emailStatus: rules });
     const erasure = new ErasureService({ tx, hasher, emailStatus: rules });
     const campaigns = new CampaignService({ tx, hasher, leads });
+    // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
+    for (const u of config.apiUsers) users.set(u.id, u);
 
     const app = express();
     app.disable("x-powered-by");
     app.set("trust proxy", config.trustProxy);
+    app.get("/metrics", (_req, res) => {
+      res.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.render());
+    });
     app.get("/healthz", async (_req, res) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await dataSource?.query("SELECT 1");
+        // Bounded: a hung database answers 503, not a hanging health check.
+        await Promise.race([
+          dataSource?.query("SELECT 1"),
+          new Promise((_resolve, reject) => {
+            timer = setTimeout(() => reject(new Error("database did not answer")), config.connectionTimeoutMs);
+          }),
+        ]);
         res.json({ status: "ok", database: embedded ? "embedded" : "postgresql" });
       } catch {
         res.status(503).json({ status: "unavailable", database: embedded ? "embedded" : "postgresql" });
+      } finally {
+        clearTimeout(timer);
       }
     });
     mountSoap(app, {
@@ -104,7 +129,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
       logger,
-      services: { leads, streams, lists, merges, campaigns, fields, limits: { maxBatchRecords: 1000 } },
+      limiter: new CallLimiter(),
+      onRequest: (operation, outcome, code, seconds) => metrics.soapRequest(operation, outcome, code, seconds),
+      services: { leads, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 } },
     });
     app.use(
       "/admin/api",
@@ -116,6 +143,29 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         lists,
         fields: fieldRegistry,
         campaigns,
+        partitionName: async (id) => (await tx.run((repos) => repos.partitions.nameOf(id))) ?? String(id),
+        logger,
+      }),
+    );
+    app.use(
+      "/sfdc",
+      createSfdcRouter({
+        outboundToken: config.sfdcOutboundToken,
+        sync: config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined,
+        maxBodyBytes: config.maxBodyBytes,
+        publicUrl: config.publicUrl,
+        logger,
+      }),
+    );
+    app.use(
+      "/ui",
+      createPersonPageRouter({
+        adminToken: secrets.adminToken,
+        leads,
+        search: new LeadSearchService({ tx }),
+        emailStatus,
+        erasure,
+        fieldLabel: (name) => fields().displayName(name),
         partitionName: async (id) => (await tx.run((repos) => repos.partitions.nameOf(id))) ?? String(id),
         logger,
       }),
@@ -134,8 +184,21 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       secrets,
       dataSource: ds,
       databaseKind: db ? "embedded" : "postgresql",
-      async stop() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+      /**
+       * Graceful stop: refuse new connections, let in-flight requests finish (idle keep-alive
+       * connections are closed at once), cut what is still open after the drain bound, then
+       * close the pool and the embedded database.
+       */
+      async stop(drainMs = config.shutdownDrainMs) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // A keep-alive connection whose request finishes during the drain stays open (and holds
+        // the close) until its client drops it: close each one as soon as it is idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+        await closed;
+        clearInterval(sweep);
+        clearTimeout(timer);
         await ds.destroy();
         await db?.stop();
       },
@@ -145,4 +208,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     await embedded?.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** The pg pool behind TypeORM's postgres driver, for the pool gauges. */
+function poolStats(dataSource: DataSource | undefined): PoolStats | undefined {
+  const pool = (dataSource?.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } } | undefined)?.master;
+  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;
 }

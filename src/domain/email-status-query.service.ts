@@ -19,7 +19,7 @@ export class EmailStatusQueryService {
     const key = emailKey(email);
     if (!key) throw new InvalidValueError("email is empty");
     const hash = this.deps.hasher(key);
-    return this.deps.tx.run(async (repos) => {
+    return this.deps.tx.read(async (repos) => {
       const status = await repos.emailStatuses.find(hash);
       const history = status ? await repos.emailStatuses.history(hash) : [];
       return { email: status ? status.email : email, key, unsubscribed: status?.unsubscribed ?? false, history };

@@ -11,7 +11,7 @@
 import { booleanText, changeDataValueRow, newLeadRow, deleteLeadRow, type ValueChange } from "./activity-log.service";
 import { emailKey, type EmailHasher } from "./email";
 import { decideOnCreate, decideOnUpdate, type FlagDecision } from "./email-status.policy";
-import { ConcurrentChangeError, InvalidWriteError } from "./errors";
+import { AccessDeniedError, ConcurrentChangeError, InvalidWriteError } from "./errors";
 import type { FieldCatalogue } from "./lead-fields";
 import type { NewActivity, Repositories } from "./ports";
 import { SystemReasons, type Lead, type WriteIntent } from "./types";
@@ -27,6 +27,8 @@ export interface EmailStatusServiceDeps {
   readonly hasher: EmailHasher;
   readonly fields: () => FieldCatalogue;
   readonly now?: () => Date;
+  /** Told of every committed change of an address's status (metrics). */
+  readonly onStatusChanged?: (e: { unsubscribed: boolean; channel: string; propagatedTo: number }) => void;
 }
 
 export class EmailStatusService {
@@ -78,6 +80,7 @@ export class EmailStatusService {
       masterAfter,
       requested: intent.requestedUnsubscribed,
     });
+    if (decision.masterUnsubscribed === false && lead.emailHash) await this.checkMayResubscribe(lead.emailHash, intent, repos);
     lead.unsubscribed = decision.unsubscribed;
     return { decision, previous: { ...previous, unsubscribed: current.unsubscribed } };
   }
@@ -99,6 +102,14 @@ export class EmailStatusService {
     await repos.activities.insertMany([deleteLeadRow(lead, intent.channel)]);
   }
 
+  /** D2 reaches every partition: a caller limited to some may not re-subscribe an address that has leads elsewhere. */
+  private async checkMayResubscribe(emailHash: string, intent: WriteIntent, repos: Repositories): Promise<void> {
+    if (intent.mayResubscribe === false) throw new AccessDeniedError("this API user may not re-subscribe addresses");
+    if (intent.scopePartitionIds && (await repos.leads.countWithEmailOutside(emailHash, intent.scopePartitionIds)) > 0) {
+      throw new AccessDeniedError("the address also has leads in workspaces this API user may not use; a re-subscribe would reach them");
+    }
+  }
+
   /** Locks (creating if missing) the master rows of these addresses, in hash order. */
   async lockAddresses(emails: string[], repos: Repositories): Promise<void> {
     const entries = new Map<string, string>();
@@ -107,6 +118,31 @@ export class EmailStatusService {
       if (key) entries.set(this.deps.hasher(key), email);
     }
     if (entries.size > 0) await repos.emailStatuses.lock([...entries].map(([emailHash, email]) => ({ emailHash, email })));
+  }
+
+  /**
+   * An unsubscribe of an address rather than of a lead (an import's unsubscribe list): the master
+   * status becomes unsubscribed, with its history row, whether or not any lead has the address,
+   * and every lead with it follows (D1) with a Change Data Value row of the channel, which asked
+   * for the address and so for each of them. An address already unsubscribed changes nothing
+   * (D6). Returns the leads that changed; null when the address was already unsubscribed.
+   */
+  async unsubscribeAddress(email: string, intent: WriteIntent, repos: Repositories): Promise<number[] | null> {
+    const key = emailKey(email);
+    if (!key) throw new InvalidWriteError("an address to unsubscribe must not be empty");
+    const hash = this.deps.hasher(key);
+    const statuses = await repos.emailStatuses.lock([{ emailHash: hash, email }]);
+    if (statuses.get(hash)?.unsubscribed) return null;
+    const channel = intent.channel;
+    const at = this.deps.now?.() ?? new Date();
+    await repos.emailStatuses.change(hash, email, { at, unsubscribed: true, channel: channel.name, reason: channel.reason, source: channel.source, leadId: null });
+    // Lead ids start at 1: excluding lead 0 excludes none.
+    const leadIds = await repos.leads.applyStatusToAllWithEmail(hash, true, 0);
+    const change: ValueChange = { field: "Unsubscribed", displayName: "Unsubscribed", oldValue: booleanText(false), newValue: booleanText(true) };
+    await repos.activities.insertMany(leadIds.map((id) => changeDataValueRow(id, hash, change, channel)));
+    const notify = this.deps.onStatusChanged;
+    if (notify) repos.afterCommit(() => notify({ unsubscribed: true, channel: channel.name, propagatedTo: leadIds.length }));
+    return leadIds;
   }
 
   hashOf(email: string | null | undefined): string | null {
@@ -140,6 +176,8 @@ export class EmailStatusService {
       leadId: lead.id,
     });
     const others = await repos.leads.applyStatusToAllWithEmail(lead.emailHash, unsubscribed, lead.id);
+    const notify = this.deps.onStatusChanged;
+    if (notify) repos.afterCommit(() => notify({ unsubscribed, channel: intent.channel.name, propagatedTo: others.length }));
     if (others.length === 0) return;
     const change: ValueChange = {
       field: "Unsubscribed",

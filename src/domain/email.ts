@@ -3,6 +3,8 @@
  * This is the single definition. SQL never re-derives it: PostgreSQL's lower() and
  * JavaScript's toLowerCase() fold some characters differently.
  */
+import { createHmac } from "node:crypto";
+
 export function emailKey(email: string | null | undefined): string | null {
   if (email === null || email === undefined) return null;
   const key = email.trim().normalize("NFC").toLowerCase();
@@ -16,3 +18,8 @@ export function isEmailGiven(email: string | null | undefined): email is string 
 
 /** Computes the keyed hash (HMAC-SHA256 with the instance secret) of an email key. */
 export type EmailHasher = (key: string) => string;
+
+/** The keyed hash itself: every process on one database (server, import) must compute it this way. */
+export function hmacEmailKey(secret: string, key: string): string {
+  return createHmac("sha256", secret).update(key, "utf8").digest("hex");
+}

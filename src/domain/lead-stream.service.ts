@@ -71,7 +71,7 @@ export class LeadStreamService {
   }
 
   async leads(position: LeadStreamPosition, limit: number): Promise<LeadPage> {
-    return this.deps.tx.run(async (repos) => {
+    return this.deps.tx.read(async (repos) => {
       switch (position.kind) {
         case "updatedAt": {
           const page = await repos.leadPages.pageByUpdatedAt({ since: new Date(position.since), until: new Date(position.until), after: position.after, limit });
@@ -90,7 +90,7 @@ export class LeadStreamService {
   }
 
   async changes(filter: ChangeFilter): Promise<ChangePage> {
-    return this.deps.tx.run(async (repos) => {
+    return this.deps.tx.read(async (repos) => {
       let leadIds: number[] | undefined;
       let since = filter.since;
       let until = filter.until;

@@ -5,7 +5,7 @@
  * so two requests for one new address create one lead, not two.
  */
 import { emailKey, type EmailHasher } from "./email";
-import { ConcurrentChangeError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
+import { AccessDeniedError, ConcurrentChangeError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
 import type { EmailStatusService } from "./email-status.service";
 import { normaliseFieldValue, parseBoolean, type FieldCatalogue } from "./lead-fields";
 import type { Repositories, TransactionRunner } from "./ports";
@@ -24,8 +24,21 @@ export interface SyncOptions {
   readonly channel: Channel;
   /** Match an existing lead by email when no Id or foreign id is given (syncMultipleLeads dedupEnabled). */
   readonly dedupByEmail: boolean;
+  /**
+   * The import keeps Marketo's ids: an Id that matches no lead is not an error; matching goes on
+   * by foreign id, and a created lead takes that Id. A record with an Id never matches by email
+   * (Marketo's duplicates stay the separate leads they were).
+   */
+  readonly keepGivenId?: boolean;
   /** Workspace whose primary partition takes a created lead (MktowsContextHeader); Default when absent. */
   readonly workspace?: string;
+  /** The API user's limits: its workspaces (all when absent) and whether it may re-subscribe. */
+  readonly caller?: CallerScope;
+}
+
+export interface CallerScope {
+  readonly workspaces?: string[];
+  readonly mayResubscribe?: boolean;
 }
 
 export interface ActivityFilter {
@@ -45,7 +58,7 @@ export interface CreateOptions {
 }
 
 /** A validated input: attributes resolved against the field catalogue. */
-interface NormalisedInput {
+export interface NormalisedInput {
   id?: number;
   email?: string;
   foreignSysPersonId?: string;
@@ -56,19 +69,22 @@ interface NormalisedInput {
 }
 
 export class LeadService {
+  private defaultPartitionId?: number;
+
   constructor(private readonly deps: LeadServiceDeps) {}
 
   /** getLead: every lead the key matches (EMAIL matches in every partition). */
-  async getLeads(key: LeadKey): Promise<Lead[]> {
-    return this.deps.tx.run(async (repos) => {
-      const leads = await this.findByKey(key, repos);
+  async getLeads(key: LeadKey, caller?: CallerScope): Promise<Lead[]> {
+    return this.deps.tx.read(async (repos) => {
+      const scope = await this.partitionsOf(caller, repos);
+      const leads = (await this.findByKey(key, repos)).filter((l) => !scope || scope.includes(l.partitionId));
       if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
       return leads;
     });
   }
 
   async getLeadById(id: number): Promise<Lead> {
-    return this.deps.tx.run(async (repos) => {
+    return this.deps.tx.read(async (repos) => {
       const lead = await repos.leads.findById(id);
       if (!lead) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
       return lead;
@@ -77,7 +93,7 @@ export class LeadService {
 
   /** getLeadActivity: the activity rows of every lead the key matches, newest first. */
   async getActivity(key: LeadKey, filter: ActivityFilter): Promise<{ activities: Activity[]; remaining: number }> {
-    return this.deps.tx.run(async (repos) => {
+    return this.deps.tx.read(async (repos) => {
       const leads = await this.findByKey(key, repos);
       if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
       const page = await repos.activities.find({
@@ -99,6 +115,16 @@ export class LeadService {
     return this.deps.tx.run((repos) => this.syncInTransaction(data, options, repos));
   }
 
+  /** Checks an input against the field catalogue (reloaded once for an unknown name), outside any transaction. */
+  prepare(input: LeadInput): Promise<NormalisedInput> {
+    return this.normaliseFresh(input);
+  }
+
+  /** syncLead inside the caller's transaction, for a bulk channel (the import); `data` comes from prepare(). */
+  syncLeadWith(repos: Repositories, data: NormalisedInput, options: SyncOptions): Promise<SyncResult> {
+    return this.syncInTransaction(data, options, repos);
+  }
+
   /** Creates a lead in a partition even when the email exists elsewhere (admin API). */
   async createLead(input: LeadInput, options: CreateOptions): Promise<Lead> {
     const data = await this.normaliseFresh(input);
@@ -108,6 +134,7 @@ export class LeadService {
         : await repos.partitions.defaultPartitionId();
       await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
       const lead = repos.leads.create(partitionId);
+      await this.checkForeignId(lead, data, repos);
       this.apply(lead, data);
       return repos.leads.save(lead, this.intent(data, options.channel));
     });
@@ -116,13 +143,35 @@ export class LeadService {
   /** Changes an existing lead found by id. */
   async updateLead(id: number, input: LeadInput, channel: Channel): Promise<Lead> {
     const data = await this.normaliseFresh({ ...input, id });
-    return this.deps.tx.run(async (repos) => {
-      const found = await repos.leads.findById(id);
-      if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
-      const lead = await this.lockAndReload(found, data.email, repos);
-      this.apply(lead, data);
-      return repos.leads.save(lead, this.intent(data, channel));
-    });
+    return this.deps.tx.run((repos) => this.updateInTransaction(id, data, channel, repos));
+  }
+
+  /**
+   * updateLead inside the caller's transaction, for a channel whose own bookkeeping must commit
+   * with the write (the Salesforce sync). Standard and known fields only: no catalogue reload.
+   */
+  async updateLeadWith(repos: Repositories, id: number, input: LeadInput, channel: Channel): Promise<Lead> {
+    return this.updateInTransaction(id, this.normalise({ ...input, id }), channel, repos);
+  }
+
+  /** createLead (Default partition) inside the caller's transaction; see updateLeadWith. */
+  async createLeadWith(repos: Repositories, input: LeadInput, channel: Channel): Promise<Lead> {
+    const data = this.normalise(input);
+    const partitionId = await repos.partitions.defaultPartitionId();
+    await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
+    const lead = repos.leads.create(partitionId);
+    await this.checkForeignId(lead, data, repos);
+    this.apply(lead, data);
+    return repos.leads.save(lead, this.intent(data, channel));
+  }
+
+  private async updateInTransaction(id: number, data: NormalisedInput, channel: Channel, repos: Repositories): Promise<Lead> {
+    const found = await repos.leads.findById(id);
+    if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
+    const lead = await this.lockAndReload(found, data.email, repos);
+    await this.checkForeignId(lead, data, repos);
+    this.apply(lead, data);
+    return repos.leads.save(lead, this.intent(data, channel));
   }
 
   /** Deletes a lead. Its address keeps its status (D4). */
@@ -137,34 +186,73 @@ export class LeadService {
 
   private async syncInTransaction(data: NormalisedInput, options: SyncOptions, repos: Repositories): Promise<SyncResult> {
     const hash = data.email ? this.hashOf(data.email) : null;
-    let lead = await this.match(data, hash, options, repos);
+    const scope = await this.partitionsOf(options.caller, repos);
+    // Matching by email alone needs the address's lock first anyway: lock, then match once.
+    const emailOnly = data.id === undefined && !data.foreignSysPersonId;
+    let lead = emailOnly ? null : await this.match(data, hash, options, repos, scope);
     if (lead) {
       lead = await this.lockAndReload(lead, data.email, repos);
     } else {
       await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
-      // Under the lock: another request may have created the lead meanwhile.
-      const again = await this.match(data, hash, options, repos);
+      // Under the lock: another request may have created the lead meanwhile. A lead that keeps a
+      // given Id needs no second look: it matches only by Id or foreign id, both unique keys, so a
+      // concurrent create makes this insert fail, and the retried transaction matches that lead.
+      const again = options.keepGivenId && data.id !== undefined ? null : await this.match(data, hash, options, repos, scope);
       if (again) lead = await this.lockAndReload(again, data.email, repos);
     }
     const status = lead ? "UPDATED" : "CREATED";
-    if (!lead) lead = repos.leads.create(await this.partitionOfWorkspace(options.workspace, repos));
+    const previous = lead ? { ...lead, fields: { ...lead.fields } } : undefined;
+    if (lead && scope && !scope.includes(lead.partitionId)) {
+      throw new AccessDeniedError(`lead ${lead.id} is in a workspace this API user may not use`);
+    }
+    if (!lead) lead = repos.leads.create(await this.partitionForCreate(options, repos), options.keepGivenId ? data.id : undefined);
+    await this.checkForeignId(lead, data, repos);
     this.apply(lead, data);
-    const saved = await repos.leads.save(lead, this.intent(data, options.channel));
-    return { leadId: saved.id, status, lead: saved };
+    const saved = await repos.leads.save(lead, {
+      ...this.intent(data, options.channel),
+      mayResubscribe: options.caller?.mayResubscribe,
+      scopePartitionIds: scope,
+    });
+    return { leadId: saved.id, status, lead: saved, ...(previous ? { previous } : {}) };
   }
 
-  private async match(data: NormalisedInput, hash: string | null, options: SyncOptions, repos: Repositories): Promise<Lead | null> {
+  private async match(data: NormalisedInput, hash: string | null, options: SyncOptions, repos: Repositories, scope?: number[]): Promise<Lead | null> {
     if (data.id !== undefined) {
       const lead = await repos.leads.findById(data.id);
-      if (!lead) throw new LeadNotFoundError(`No lead found with IDNUM = ${data.id}`);
-      return lead;
+      if (lead) return lead;
+      if (!options.keepGivenId) throw new LeadNotFoundError(`No lead found with IDNUM = ${data.id}`);
     }
     if (data.foreignSysPersonId) {
       const lead = await repos.leads.findByForeignId(data.foreignSysType ?? "CUSTOM", data.foreignSysPersonId);
       if (lead) return lead;
     }
-    if (hash && options.dedupByEmail) return repos.leads.findLatestByEmailHash(hash);
+    if (hash && options.dedupByEmail && !(options.keepGivenId && data.id !== undefined)) {
+      if (!scope) return repos.leads.findLatestByEmailHash(hash);
+      // A caller limited to workspaces matches by email only among its own leads.
+      const mine = (await repos.leads.findByEmailHash(hash)).filter((l) => scope.includes(l.partitionId));
+      return mine.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)[0] ?? null;
+    }
     return null;
+  }
+
+  /** The primary partitions of the caller's workspaces; undefined when it may use them all. */
+  private async partitionsOf(caller: CallerScope | undefined, repos: Repositories): Promise<number[] | undefined> {
+    if (!caller?.workspaces) return undefined;
+    const ids: number[] = [];
+    for (const w of caller.workspaces) {
+      const id = await repos.partitions.primaryPartitionOfWorkspace(w);
+      if (id !== null) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** MktowsContextHeader's workspace, else the caller's first workspace, else Default. */
+  private async partitionForCreate(options: SyncOptions, repos: Repositories): Promise<number> {
+    const allowed = options.caller?.workspaces;
+    if (options.workspace && allowed && !allowed.includes(options.workspace)) {
+      throw new AccessDeniedError(`workspace '${options.workspace.slice(0, 80)}' is not one this API user may use`);
+    }
+    return this.partitionOfWorkspace(options.workspace ?? allowed?.[0], repos);
   }
 
   /** Locks the lead's address and the new one, then re-reads the lead under its row lock. */
@@ -204,6 +292,20 @@ export class LeadService {
     }
   }
 
+  /**
+   * A foreign id names one lead: giving a lead the ForeignSysPersonId another lead holds is a bad
+   * value, not a unique-key violation (which would be retried, then answered as an internal error).
+   */
+  private async checkForeignId(lead: Lead, data: NormalisedInput, repos: Repositories): Promise<void> {
+    if (!data.foreignSysPersonId) return;
+    const type = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
+    if (lead.foreignSysPersonId === data.foreignSysPersonId && lead.foreignSysType === type) return;
+    const holder = await repos.leads.findByForeignId(type, data.foreignSysPersonId);
+    if (holder && holder.id !== lead.id) {
+      throw new InvalidValueError(`ForeignSysPersonId '${data.foreignSysPersonId.slice(0, 80)}' (${type}) belongs to another lead`);
+    }
+  }
+
   private apply(lead: Lead, data: NormalisedInput): void {
     if (data.email) lead.email = data.email;
     if (data.foreignSysPersonId) {
@@ -235,7 +337,8 @@ export class LeadService {
   }
 
   private async partitionOfWorkspace(workspace: string | undefined, repos: Repositories): Promise<number> {
-    if (!workspace) return repos.partitions.defaultPartitionId();
+    // "Default" is created by the first migration and never removed: look it up once.
+    if (!workspace) return (this.defaultPartitionId ??= await repos.partitions.defaultPartitionId());
     const id = await repos.partitions.primaryPartitionOfWorkspace(workspace);
     if (id === null) throw new InvalidValueError(`workspace '${workspace.slice(0, 80)}' does not exist`);
     return id;

@@ -44,7 +44,9 @@ export class ListService {
   async run(op: ListOperation, listName: string, keys: LeadKey[], strict: boolean, channel: Channel): Promise<ListOperationResult> {
     return this.deps.tx.run(async (repos) => {
       const listId = await this.resolve(listName, repos);
-      const resolved = await Promise.all(keys.map(async (key) => ({ key, leadId: await this.leadIdOf(key, repos) })));
+      // One after another: these queries share the transaction's one connection.
+      const resolved: { key: LeadKey; leadId: number | null }[] = [];
+      for (const key of keys) resolved.push({ key, leadId: await this.leadIdOf(key, repos) });
       const ids = resolved.map((r) => r.leadId).filter((id): id is number => id !== null);
       const members = await repos.lists.membersAmong(listId, ids);
       if (op === "ISMEMBEROFLIST") {

@@ -32,7 +32,8 @@ export class MergeService {
     if (loserKeys.length === 0) throw new MergeFailedError("no losing leads given");
     return this.deps.tx.run(async (repos) => {
       const winner0 = await this.one(winnerKey, repos, "winning");
-      const losers0 = await Promise.all(loserKeys.map((k) => this.one(k, repos, "losing")));
+      const losers0: Lead[] = [];
+      for (const k of loserKeys) losers0.push(await this.one(k, repos, "losing"));
       const loserIds = [...new Set(losers0.map((l) => l.id))];
       if (loserIds.includes(winner0.id)) throw new MergeFailedError(`lead ${winner0.id} cannot win and lose the same merge`);
 

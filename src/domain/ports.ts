@@ -5,8 +5,11 @@
 import type { Activity, ActivityAttribute, EmailStatus, EmailStatusChange, Lead, LeadInput } from "./types";
 
 export interface LeadRepository {
-  /** A new, unsaved lead with defaults, in the given partition. */
-  create(partitionId: number): Lead;
+  /**
+   * A new, unsaved lead with defaults, in the given partition. With an id, the lead keeps that
+   * id (an import keeps Marketo's), and saving it moves the id sequence past it.
+   */
+  create(partitionId: number, id?: number): Lead;
   findById(id: number): Promise<Lead | null>;
   /** Reads a lead and locks its row for the rest of the transaction. */
   findByIdForUpdate(id: number): Promise<Lead | null>;
@@ -19,8 +22,21 @@ export interface LeadRepository {
   remove(lead: Lead, intent: import("./types").WriteIntent): Promise<void>;
   /** Set-based propagation: every other lead with the key takes the status. Returns their ids. */
   applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number): Promise<number[]>;
+  /** How many leads with the address are outside these partitions. */
+  countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number>;
   /** The lead's email hash and flag as committed rows show them, locking the row. */
   lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null>;
+  /** The person page's search (LeadSearchService.searchLeads): any one criterion matches. */
+  search(query: LeadSearchQuery): Promise<Lead[]>;
+}
+
+export interface LeadSearchQuery {
+  readonly id?: number;
+  /** A part of the email key, already normalised by emailKey(). */
+  readonly emailKeyPart?: string;
+  /** A part of "FirstName LastName", matched ignoring case. */
+  readonly namePart?: string;
+  readonly limit: number;
 }
 
 export interface EmailStatusRepository {
@@ -99,11 +115,18 @@ export interface Repositories {
   emailStatuses: EmailStatusRepository;
   activities: ActivityRepository;
   partitions: PartitionRepository;
+  sfdcRecords: import("./sfdc-ports").SfdcRecordRepository;
+  /** Runs an effect outside the database once this transaction has committed (never if it rolls back). */
+  afterCommit(effect: () => void): void;
+  /** Runs work in a savepoint of this transaction: if it throws, only its own writes are undone. */
+  nested<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
 }
 
 /** Runs a unit of work in one database transaction, retrying transient conflicts. */
 export interface TransactionRunner {
   run<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /** Reads outside a transaction (no BEGIN/COMMIT round trips); for work that writes nothing. */
+  read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
 }
 
 export type { LeadInput };

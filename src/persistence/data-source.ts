@@ -7,15 +7,18 @@ import { LeadEntity } from "./entities/lead.entity";
 import { PartitionEntity, WorkspaceEntity } from "./entities/partition.entity";
 import { InitialSchema1764140000000 } from "./migrations/1764140000000-initial-schema";
 import { Surface1764150000000 } from "./migrations/1764150000000-surface";
+import { SfdcSync1764180000000 } from "./migrations/1764180000000-sfdc-sync";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000, Surface1764150000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000];
 
 export interface DataSourceOptions {
   readonly url: string;
   readonly poolSize: number;
   readonly statementTimeoutMs: number;
+  /** Wait for a connection (new, or free in the pool); 10 s when absent. */
+  readonly connectionTimeoutMs?: number;
   /** The rules the lead subscriber applies; absent only for the TypeORM CLI (migrations). */
   readonly rules?: EmailStatusService;
 }
@@ -33,7 +36,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     logging: false,
     extra: {
       max: options.poolSize,
-      connectionTimeoutMillis: 10000,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10000,
       ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
     },
   });

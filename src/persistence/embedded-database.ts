@@ -31,7 +31,10 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
     const { PGlite } = await import("@electric-sql/pglite");
     const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
     const db = await PGlite.create({ dataDir: dir });
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 });
+    // The app's pool holds at most 4 connections (database.ts). pglite-socket frees the slot of a
+    // closed connection only when its close event has run, so a reconnect made right after a
+    // disconnect would be refused ("Too many connections") at exactly 4: leave headroom.
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 8 });
     await server.start();
     const conn = server.getServerConn();
     return {

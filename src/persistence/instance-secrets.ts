@@ -6,7 +6,7 @@
  * since a wrong key would silently detach every address from its unsubscribe.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { rowsOf } from "./repositories/lead.repository";
 
 const INSERT_SECRET = `INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name`;
@@ -32,23 +32,29 @@ export interface SecretsFromEnv {
 
 export async function loadInstanceSecrets(dataSource: DataSource, env: SecretsFromEnv): Promise<InstanceSecrets> {
   const generated: string[] = [];
-  const stored = async (name: string, make: () => string): Promise<string> => {
-    return dataSource.transaction(async (m) => {
+  const stored = async (name: string, make: () => string, manager?: EntityManager): Promise<string> => {
+    const work = async (m: EntityManager) => {
       const inserted = rowsOf(await m.query(INSERT_SECRET, [name, make()]));
       if (inserted.length > 0) generated.push(name);
       return String(rowsOf(await m.query(READ_SECRET, [name]))[0].value);
-    });
+    };
+    return manager ? work(manager) : dataSource.transaction(work);
   };
 
-  const emailHashKey = env.emailHashKey ?? (await stored("email_hash_key", () => randomBytes(32).toString("hex")));
-  const check = hashKeyCheck(emailHashKey);
-  const storedCheck = await stored("email_hash_key_check", () => check);
-  if (storedCheck !== check) {
-    throw new HashKeyMismatchError(
-      "EMAIL_HASH_KEY does not match the key this database was created with: every stored unsubscribe would be lost. " +
-        "Start with the original key (or unset EMAIL_HASH_KEY if the database generated it).",
-    );
-  }
+  // The key and its check in one transaction: a refused start rolls back a key it generated
+  // (a start without EMAIL_HASH_KEY on a database whose key came from the environment).
+  const emailHashKey = await dataSource.transaction(async (m) => {
+    const key = env.emailHashKey ?? (await stored("email_hash_key", () => randomBytes(32).toString("hex"), m));
+    const check = hashKeyCheck(key);
+    const storedCheck = await stored("email_hash_key_check", () => check, m);
+    if (storedCheck !== check) {
+      throw new HashKeyMismatchError(
+        "EMAIL_HASH_KEY does not match the key this database was created with: every stored unsubscribe would be lost. " +
+          "Start with the original key (or unset EMAIL_HASH_KEY if the database generated it).",
+      );
+    }
+    return key;
+  });
   generated.splice(generated.indexOf("email_hash_key_check") >>> 0, generated.includes("email_hash_key_check") ? 1 : 0);
 
   let mktowsUserId = env.mktowsUserId;

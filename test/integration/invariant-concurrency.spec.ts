@@ -9,211 +9,25 @@
  * Reproduce a failure with INVARIANT_SEED=<seed printed in the failure>.
  */
 import { startEmbeddedApp, type EmbeddedApp } from "../support/embedded-app";
-import { assertInvariant, type Queryable } from "../support/invariant";
-import {
-  envelope,
-  startTestApp,
-  TEST_ADMIN_TOKEN,
-  TEST_EMAIL_HASH_KEY,
-  TEST_ENCRYPTION_KEY,
-  TEST_USER_ID,
-  type TestApp,
-} from "../support/test-app";
-
-const SEED = Number(process.env.INVARIANT_SEED ?? 20260501);
-const CLIENTS = 16;
-/** Each address is written in several spellings that share one email key. */
-const ADDRESSES = ["ann@example.com", "bob@example.com", "cat@example.org", "dan@example.net", "eve@example.com"];
-
-/** mulberry32: a small, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Target {
-  readonly url: string;
-  readonly db: Queryable;
-}
-
-interface Outcome {
-  readonly ops: number;
-  readonly counts: Record<string, number>;
-  readonly notFound: number;
-  readonly unexpected: string[];
-  readonly ms: number;
-}
-
-async function soapCall(url: string, body: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${url}/soap/mktows/2_2`, { method: "POST", headers: { "content-type": "text/xml; charset=utf-8" }, body: envelope(body) });
-  return { status: res.status, body: await res.text() };
-}
-
-function leadRecordXml(r: { id?: number; email?: string; unsubscribed?: boolean; firstName?: string }): string {
-  const attrs: string[] = [];
-  if (r.unsubscribed !== undefined) attrs.push(`<attribute><attrName>Unsubscribed</attrName><attrValue>${r.unsubscribed}</attrValue></attribute>`);
-  if (r.firstName !== undefined) attrs.push(`<attribute><attrName>FirstName</attrName><attrValue>${r.firstName}</attrValue></attribute>`);
-  return (
-    `<leadRecord>${r.id !== undefined ? `<Id>${r.id}</Id>` : ""}${r.email !== undefined ? `<Email>${r.email}</Email>` : ""}` +
-    `${attrs.length ? `<leadAttributeList>${attrs.join("")}</leadAttributeList>` : ""}</leadRecord>`
-  );
-}
-
-const ids = (xml: string): number[] => [...xml.matchAll(/<leadId>(\d+)<\/leadId>/g)].map((m) => Number(m[1]));
-
-/**
- * Runs the workload. Every client has its own PRNG (seed + client number); which lead ids exist
- * depends on the interleaving, so a seed reproduces the operation mix, not the exact schedule.
- */
-async function runWorkload(target: Target, iterations: number, seed: number): Promise<Outcome> {
-  const started = Date.now();
-  const known: number[] = [];
-  const counts: Record<string, number> = {};
-  const unexpected: string[] = [];
-  let notFound = 0;
-
-  // One lead per address to begin with, so that the first Id-based operations have targets.
-  for (const address of ADDRESSES) {
-    const res = await soapCall(target.url, `<ns1:paramsSyncLead>${leadRecordXml({ email: address })}<returnLead>false</returnLead></ns1:paramsSyncLead>`);
-    if (res.status !== 200) throw new Error(`seeding ${address} failed: ${res.body}`);
-    known.push(ids(res.body)[0]);
-  }
-
-  /** A fault or FAILED record is expected only as 20103 for an Id that may have been deleted. */
-  const checkSoap = (op: string, res: { status: number; body: string }, sentId: boolean) => {
-    if (res.status === 200) {
-      for (const m of res.body.matchAll(/<status>FAILED<\/status><error>([^<]*)<\/error>/g)) {
-        if (sentId && /^No lead found with IDNUM = \d+$/.test(m[1])) notFound++;
-        else unexpected.push(`${op}: FAILED record: ${m[1]}`);
-      }
-      return;
-    }
-    const fault = /<faultstring>([^<]*)<\/faultstring>/.exec(res.body)?.[1] ?? res.body.slice(0, 300);
-    if (sentId && res.status === 500 && fault.startsWith("20103 ")) notFound++;
-    else unexpected.push(`${op}: HTTP ${res.status}: ${fault}`);
-  };
-
-  const client = async (n: number) => {
-    const rnd = prng(seed * 31 + n);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-    const address = () => {
-      const a = pick(ADDRESSES);
-      const r = rnd();
-      return r < 0.6 ? a : r < 0.8 ? a.toUpperCase() : ` ${a[0].toUpperCase()}${a.slice(1)} `;
-    };
-    const flag = (): boolean | undefined => (rnd() < 0.2 ? undefined : rnd() < 0.5);
-    for (let i = 0; i < iterations; i++) {
-      const r = rnd();
-      const id = pick(known);
-      let op: string;
-      if (r < 0.2) {
-        op = "unsubscribe";
-        const res = await soapCall(target.url, `<ns1:paramsSyncLead>${leadRecordXml({ email: address(), unsubscribed: true })}<returnLead>false</returnLead></ns1:paramsSyncLead>`);
-        checkSoap(op, res, false);
-      } else if (r < 0.36) {
-        op = "resubscribe";
-        const res = await soapCall(target.url, `<ns1:paramsSyncLead>${leadRecordXml({ email: address(), unsubscribed: false })}<returnLead>false</returnLead></ns1:paramsSyncLead>`);
-        checkSoap(op, res, false);
-      } else if (r < 0.44) {
-        op = "flagById";
-        const res = await soapCall(target.url, `<ns1:paramsSyncLead>${leadRecordXml({ id, unsubscribed: rnd() < 0.5 })}<returnLead>false</returnLead></ns1:paramsSyncLead>`);
-        checkSoap(op, res, true);
-      } else if (r < 0.62) {
-        op = "createDuplicates";
-        const records: string[] = [];
-        const count = 1 + Math.floor(rnd() * 3);
-        for (let k = 0; k < count; k++) {
-          // Now and then a lead with no email, which an email change may later give an address (D5).
-          records.push(rnd() < 0.15 ? leadRecordXml({ firstName: `NoEmail${n}`, unsubscribed: flag() }) : leadRecordXml({ email: address(), unsubscribed: flag() }));
-        }
-        const res = await soapCall(
-          target.url,
-          `<ns1:paramsSyncMultipleLeads><leadRecordList>${records.join("")}</leadRecordList><dedupEnabled>false</dedupEnabled></ns1:paramsSyncMultipleLeads>`,
-        );
-        checkSoap(op, res, false);
-        if (res.status === 200) for (const created of ids(res.body)) if (created > 0 && !known.includes(created)) known.push(created);
-      } else if (r < 0.82) {
-        op = "changeEmail";
-        const res = await soapCall(target.url, `<ns1:paramsSyncLead>${leadRecordXml({ id, email: address(), unsubscribed: flag() })}<returnLead>false</returnLead></ns1:paramsSyncLead>`);
-        checkSoap(op, res, true);
-      } else if (r < 0.92) {
-        op = "batchMixed";
-        const records = [leadRecordXml({ email: address(), unsubscribed: flag() }), leadRecordXml({ id, email: address(), unsubscribed: flag() })];
-        if (rnd() < 0.5) records.reverse();
-        const res = await soapCall(target.url, `<ns1:paramsSyncMultipleLeads><leadRecordList>${records.join("")}</leadRecordList></ns1:paramsSyncMultipleLeads>`);
-        checkSoap(op, res, true);
-      } else {
-        op = "adminDelete";
-        const res = await fetch(`${target.url}/admin/api/leads/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-        const text = await res.text();
-        if (res.status === 404) notFound++;
-        else if (res.status !== 204) unexpected.push(`${op}: HTTP ${res.status}: ${text.slice(0, 300)}`);
-      }
-      counts[op] = (counts[op] ?? 0) + 1;
-    }
-  };
-  await Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n)));
-  return { ops: CLIENTS * iterations, counts, notFound, unexpected, ms: Date.now() - started };
-}
-
-/** Every master row: its history (oldest first) alternates from subscribed and ends in its status. */
-async function assertHistoryConsistent(db: Queryable): Promise<{ addresses: number; historyRows: number }> {
-  const masters = (await db.query(`SELECT email_hash, unsubscribed FROM email_status ORDER BY email_hash`)) as { email_hash: string; unsubscribed: boolean }[];
-  const history = (await db.query(`SELECT email_hash, unsubscribed FROM email_status_history ORDER BY email_hash, id`)) as {
-    email_hash: string;
-    unsubscribed: boolean;
-  }[];
-  const byHash = new Map<string, boolean[]>();
-  for (const h of history) byHash.set(h.email_hash, [...(byHash.get(h.email_hash) ?? []), h.unsubscribed]);
-  const problems: string[] = [];
-  for (const m of masters) {
-    const seq = byHash.get(m.email_hash) ?? [];
-    const last = seq.length ? seq[seq.length - 1] : false;
-    if (last !== m.unsubscribed) problems.push(`${m.email_hash.slice(0, 12)}…: master ${m.unsubscribed}, last history ${seq.length ? last : "(none)"}`);
-    // A master starts subscribed and each history row is a change (D6: no-ops write nothing).
-    seq.forEach((v, i) => {
-      const before = i === 0 ? false : seq[i - 1];
-      if (v === before) problems.push(`${m.email_hash.slice(0, 12)}…: history row ${i + 1} of ${seq.length} repeats ${v} (${seq.join(",")})`);
-    });
-    byHash.delete(m.email_hash);
-  }
-  for (const orphan of byHash.keys()) problems.push(`${orphan.slice(0, 12)}…: history without a master row`);
-  if (problems.length) throw new Error(`master history inconsistent:\n  ${problems.slice(0, 10).join("\n  ")}`);
-  return { addresses: masters.length, historyRows: history.length };
-}
-
-async function runAndCheck(target: Target, iterations: number, label: string, internalErrors: () => string[] = () => []): Promise<void> {
-  const outcome = await runWorkload(target, iterations, SEED);
-  const leads = (await target.db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE unsubscribed)::int AS u FROM lead`)) as { n: number; u: number }[];
-  process.stderr.write(
-    `${label}: seed ${SEED}, ${outcome.ops} operations by ${CLIENTS} clients in ${outcome.ms} ms (${JSON.stringify(outcome.counts)}), ` +
-      `${outcome.notFound} not-found for deleted ids, ${leads[0].n} leads (${leads[0].u} unsubscribed)\n`,
-  );
-  const context = `seed ${SEED} (INVARIANT_SEED=${SEED} to reproduce)`;
-  expect({ context, unexpected: outcome.unexpected.slice(0, 20), internalErrors: internalErrors().slice(0, 5) }).toEqual({ context, unexpected: [], internalErrors: [] });
-  await assertInvariant(target.db);
-  const history = await assertHistoryConsistent(target.db);
-  expect(history.addresses).toBeGreaterThanOrEqual(ADDRESSES.length);
-  expect(history.historyRows).toBeGreaterThan(0);
-}
+import { runAndCheck } from "../support/concurrent-workload";
+import { startTestApp, TEST_ADMIN_TOKEN, TEST_EMAIL_HASH_KEY, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
+import { onRealPostgres } from "../support/test-env";
 
 describe("the invariant holds under 16 concurrent clients (the tests' database)", () => {
-  let app: TestApp;
+  // On PostgreSQL, two app instances (two pools, as two server processes would have) share the
+  // clients; the embedded server of global setup takes only one pool's connections.
+  const apps: TestApp[] = [];
   beforeAll(async () => {
-    app = await startTestApp();
+    apps.push(await startTestApp());
+    if (onRealPostgres()) apps.push(await startTestApp({ DB_POOL_SIZE: "10" }));
   });
   afterAll(async () => {
-    await app?.stop();
+    await Promise.all(apps.map((a) => a.stop()));
   });
 
   it("the invariant holds under 16 concurrent clients", async () => {
-    await runAndCheck({ url: app.url, db: app.dataSource }, 30, `invariant-concurrency (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "embedded via global setup"})`);
+    const label = `invariant-concurrency (${onRealPostgres() ? "PostgreSQL, 2 app instances" : "embedded via global setup"})`;
+    await runAndCheck({ urls: apps.map((a) => a.url), db: apps[0].dataSource }, 30, label);
   });
 });
 
@@ -236,6 +50,6 @@ describe("the invariant holds under 16 concurrent clients (embedded default data
 
   it("the invariant holds under 16 concurrent clients", async () => {
     const a = app as EmbeddedApp;
-    await runAndCheck({ url: a.url, db: a }, 15, "invariant-concurrency (embedded default)", () => a.logs.filter((l) => l.startsWith("error: ")));
+    await runAndCheck({ urls: [a.url], db: a }, 20, "invariant-concurrency (embedded default)", () => a.logs.filter((l) => l.startsWith("error: ")));
   });
 });

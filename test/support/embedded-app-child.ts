@@ -40,6 +40,12 @@ async function main(): Promise<void> {
     databaseKind: app.databaseKind,
     secrets: { emailHashKey: app.secrets.emailHashKey, mktowsUserId: app.secrets.mktowsUserId, mktowsEncryptionKey: app.secrets.mktowsEncryptionKey, adminToken: app.secrets.adminToken },
   });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= app.stop());
+  // The test process went away (killed, crashed): do not outlive it holding the data directory.
+  process.on("disconnect", () => {
+    void stop().finally(() => process.exit(0));
+  });
   process.on("message", (raw: ParentMessage) => {
     void (async () => {
       if (raw.type === "query") {
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
           send({ type: "result", id: raw.id, error: { message: String(e?.message), code: e?.driverError?.code ?? e?.code } });
         }
       } else if (raw.type === "stop") {
-        await app.stop();
+        await stop();
         send({ type: "stopped" });
         process.disconnect?.();
       }

@@ -3,7 +3,7 @@
  * every lead with an email key agrees with the master status of that key (a missing master
  * row counts as subscribed), and every lead's email_hash has its master row.
  */
-/** A DataSource, an EntityManager, or anything else that runs SQL and returns rows. */
+/** A DataSource, an EntityManager, a pg Client, or anything else that runs SQL. */
 export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
@@ -24,8 +24,16 @@ const VIOLATIONS = `
      AND (s.email_hash IS NULL OR l.unsubscribed IS DISTINCT FROM COALESCE(s.unsubscribed, false))
    ORDER BY l.id`;
 
+/** The rows of a query result: TypeORM answers with the rows, a pg Client with { rows }. */
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  if (Array.isArray(rows)) return rows as T[];
+  throw new Error("not a query result: neither an array of rows nor { rows }");
+}
+
 export async function findInvariantViolations(db: Queryable): Promise<InvariantViolation[]> {
-  const rows = (await db.query(VIOLATIONS)) as Record<string, unknown>[];
+  const rows = rowsOf(await db.query(VIOLATIONS));
   return rows.map((r) => ({
     leadId: Number(r.lead_id),
     emailHash: String(r.email_hash),

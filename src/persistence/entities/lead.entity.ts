@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from "typeorm";
 import type { Lead, WriteIntent } from "../../domain/types";
 
 /**
@@ -11,7 +11,13 @@ import type { Lead, WriteIntent } from "../../domain/types";
 @Index("lead_email_hash_idx", ["emailHash"])
 @Index("lead_foreign_id_uq", ["foreignSysType", "foreignSysPersonId"], { unique: true, where: "foreign_sys_person_id IS NOT NULL" })
 export class LeadEntity implements Lead {
-  @PrimaryGeneratedColumn({ name: "id", type: "integer" })
+  /**
+   * From the column's sequence (serial), unless a create gives one: an import keeps Marketo's
+   * ids. Not @PrimaryGeneratedColumn, whose given value TypeORM silently drops on PostgreSQL
+   * inserts; with the sequence as the column default, an unset id is the sequence's next value
+   * (INSERT … DEFAULT … RETURNING id) and a set one is inserted as it is.
+   */
+  @PrimaryColumn({ name: "id", type: "integer", default: () => "nextval('lead_id_seq'::regclass)" })
   id: number;
 
   @Column({ name: "email", type: "text", nullable: true })

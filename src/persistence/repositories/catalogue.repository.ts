@@ -46,12 +46,12 @@ export class SqlCampaignRepository implements CampaignRepository {
     return this.one(await this.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaign WHERE program_name = $1 AND name = $2`, [programName, name]));
   }
 
-  /** getCampaignsForSource: all, by exact name, or by a name fragment (case-insensitive). */
+  /** getCampaignsForSource: all, by exact name ("Campaign" or "Program.Campaign", as listed), or by a name fragment (case-insensitive). */
   async search(name: string | undefined, exact: boolean): Promise<Campaign[]> {
     const rows = !name
       ? await this.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaign ORDER BY id`)
       : exact
-        ? await this.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaign WHERE name = $1 ORDER BY id`, [name])
+        ? await this.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaign WHERE name = $1 OR program_name || '.' || name = $1 ORDER BY id`, [name])
         : await this.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaign WHERE strpos(lower(name), lower($1)) > 0 ORDER BY id`, [name]);
     return rowsOf(rows).map(toCampaign);
   }

@@ -7,6 +7,7 @@ import { SqlChangeRepository, SqlLeadPageRepository } from "./stream.repository"
 import { SqlEmailStatusRepository } from "./email-status.repository";
 import { TypeOrmLeadRepository } from "./lead.repository";
 import { SqlPartitionRepository } from "./partition.repository";
+import { SqlSfdcRecordRepository } from "./sfdc-record.repository";
 
 /** Repositories bound to one EntityManager, i.e. to one transaction (STYLE habit 4). */
 export function createRepositories(manager: EntityManager): Repositories {
@@ -20,5 +21,12 @@ export function createRepositories(manager: EntityManager): Repositories {
     emailStatuses: new SqlEmailStatusRepository(manager),
     activities: new SqlActivityRepository(manager),
     partitions: new SqlPartitionRepository(manager),
+    sfdcRecords: new SqlSfdcRecordRepository(manager),
+    nested: (work) => manager.transaction((inner) => work(createRepositories(inner))),
+    afterCommit: (effect) => {
+      // The transaction runner puts the queue on the query runner; outside it (no queue) the
+      // effect is dropped rather than run before a commit that may not happen.
+      (manager.queryRunner?.data as { afterCommit?: (() => void)[] } | undefined)?.afterCommit?.push(effect);
+    },
   };
 }

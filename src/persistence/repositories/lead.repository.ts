@@ -1,5 +1,5 @@
-import type { EntityManager } from "typeorm";
-import type { LeadRepository } from "../../domain/ports";
+import { In, type EntityManager } from "typeorm";
+import type { LeadRepository, LeadSearchQuery } from "../../domain/ports";
 import type { Lead, WriteIntent } from "../../domain/types";
 import { LeadEntity } from "../entities/lead.entity";
 
@@ -13,18 +13,54 @@ const PROPAGATE_STATUS = `
    WHERE email_hash = $1 AND id <> $3 AND unsubscribed IS DISTINCT FROM $2
   RETURNING id`;
 
+/**
+ * advanceLeadIdSequence: before a lead is inserted with a given id (an import keeps Marketo's),
+ * the id sequence moves past it, so later creates never draw that id. Called by save() for
+ * leads made by create(partitionId, id), ID_SEQUENCE_STEP ids ahead at a time, so that a batch
+ * of ascending ids costs one call, not one per lead (ids are not dense anyway). setval is not
+ * transactional: a rolled-back import leaves the sequence moved, which only skips ids. A create
+ * on another connection that drew an id between the read and the setval may draw it again and
+ * retry on the unique key (23505).
+ */
+const ADVANCE_LEAD_ID_SEQUENCE = `
+  SELECT setval('lead_id_seq', $1::bigint) FROM lead_id_seq
+   WHERE last_value < $1::bigint OR (last_value = $1::bigint AND NOT is_called)`;
+
+const ID_SEQUENCE_STEP = 1000;
+
+/** Leads made by create() with a given id that are not inserted yet. */
+const withGivenId = new WeakSet<object>();
+
 /** lockLeadRow: the committed email hash and flag of a lead, locking its row. */
 const LOCK_LEAD_ROW = `SELECT email_hash, unsubscribed FROM lead WHERE id = $1 FOR UPDATE`;
+
+/**
+ * searchLeads: the person page's search (LeadSearchService.searchLeads). A lead matches by id,
+ * by a part of its email key ($2 was computed by emailKey() in the application: SQL never folds
+ * the key), or by a part of "FirstName LastName" ignoring case (a name is not a key). The exact
+ * address first, then the most recently updated. Scans the table: an operator's tool, not an API.
+ */
+const SEARCH_LEADS = `
+  SELECT id FROM lead
+   WHERE id = $1
+      OR ($2::text IS NOT NULL AND strpos(email_key, $2) > 0)
+      OR ($3::text IS NOT NULL AND strpos(lower(concat_ws(' ', fields->>'FirstName', fields->>'LastName')), lower($3)) > 0)
+   ORDER BY (email_key IS NOT DISTINCT FROM $2) DESC, updated_at DESC, id DESC
+   LIMIT $4`;
 
 /**
  * Leads through TypeORM. There is no update()/upsert()/delete(criteria) here on purpose: those
  * skip the subscriber's view of the old row (stack notes §3); every write is save() or remove().
  */
 export class TypeOrmLeadRepository implements LeadRepository {
+  /** The id sequence is known to be at or past this (this transaction moved it there). */
+  private sequenceAtLeast = 0;
+
   constructor(private readonly manager: EntityManager) {}
 
-  create(partitionId: number): Lead {
+  create(partitionId: number, id?: number): Lead {
     const lead = this.manager.create(LeadEntity, {
+      ...(id !== undefined ? { id } : {}),
       email: null,
       emailKey: null,
       emailHash: null,
@@ -35,6 +71,7 @@ export class TypeOrmLeadRepository implements LeadRepository {
       unsubscribedReason: null,
       fields: {},
     });
+    if (id !== undefined) withGivenId.add(lead);
     return lead;
   }
 
@@ -62,7 +99,13 @@ export class TypeOrmLeadRepository implements LeadRepository {
     const entity = lead instanceof LeadEntity ? lead : Object.assign(new LeadEntity(), lead);
     entity.writeIntent = intent;
     try {
-      return await this.manager.save(LeadEntity, entity);
+      if (withGivenId.has(entity) && entity.id > this.sequenceAtLeast) {
+        this.sequenceAtLeast = entity.id + ID_SEQUENCE_STEP;
+        await this.manager.query(ADVANCE_LEAD_ID_SEQUENCE, [this.sequenceAtLeast]);
+      }
+      const saved = await this.manager.save(LeadEntity, entity);
+      withGivenId.delete(entity);
+      return saved;
     } finally {
       delete entity.writeIntent;
     }
@@ -77,6 +120,21 @@ export class TypeOrmLeadRepository implements LeadRepository {
   async applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number): Promise<number[]> {
     const result: unknown = await this.manager.query(PROPAGATE_STATUS, [emailHash, unsubscribed, exceptLeadId]);
     return rowsOf(result).map((r) => Number(r.id));
+  }
+
+  async search(query: LeadSearchQuery): Promise<Lead[]> {
+    const rows = rowsOf(await this.manager.query(SEARCH_LEADS, [query.id ?? null, query.emailKeyPart ?? null, query.namePart ?? null, query.limit]));
+    const ids = rows.map((r) => Number(r.id));
+    if (ids.length === 0) return [];
+    const leads = new Map((await this.manager.findBy(LeadEntity, { id: In(ids) })).map((l) => [l.id, l]));
+    return ids.map((id) => leads.get(id)).filter((l): l is LeadEntity => l !== undefined);
+  }
+
+  async countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number> {
+    const rows = rowsOf(
+      await this.manager.query(`SELECT count(*)::int AS n FROM lead WHERE email_hash = $1 AND NOT (partition_id = ANY($2::int[]))`, [emailHash, partitionIds]),
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null> {

@@ -7,11 +7,16 @@ const FIND_PARTITION = `SELECT id FROM partition WHERE name = $1`;
 const INSERT_WORKSPACE = `INSERT INTO workspace (name, primary_partition_id) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`;
 
 export class SqlPartitionRepository implements PartitionRepository {
+  /** Default never changes; read once per transaction (an import creates many leads in one). */
+  private defaultId?: number;
+
   constructor(private readonly manager: EntityManager) {}
 
   async defaultPartitionId(): Promise<number> {
+    if (this.defaultId !== undefined) return this.defaultId;
     const id = await this.findByName("Default");
     if (id === null) throw new Error("the Default partition is missing: migrations have not run");
+    this.defaultId = id;
     return id;
   }
 

@@ -9,6 +9,9 @@ import {
   MissingParameterError,
   UnknownFieldError,
 } from "../../../src/domain/errors";
+import { CampaignNotFoundError } from "../../../src/domain/campaign.service";
+import { TimeRangeTooLongError } from "../../../src/domain/lead-stream.service";
+import { ListNotFoundError } from "../../../src/domain/list.service";
 import { MarketoCodes, MarketoFault, toMarketoFault } from "../../../src/soap/faults";
 
 interface Row {
@@ -27,6 +30,16 @@ const rows: Row[] = [
   { title: "UnknownFieldError with several fields", error: new UnknownFieldError(["a", "b"]), code: 20105, faultstring: "20105 - Unknown lead field", message: "syncLead operation failed: unknown fields for import: a, b (20105)", internal: false },
   { title: "InvalidValueError", error: new InvalidValueError("Unsubscribed: 'maybe' is not a boolean"), code: 20110, faultstring: "20110 - Bad Parameter", message: "Unsubscribed: 'maybe' is not a boolean (20110)", internal: false },
   { title: "MissingParameterError", error: new MissingParameterError("leadRecord is required"), code: 20109, faultstring: "20109 - Parameter Required", message: "leadRecord is required (20109)", internal: false },
+  { title: "ListNotFoundError", error: new ListNotFoundError("No list found with name Nope"), code: 20111, faultstring: "20111 - List Not Found", message: "No list found with name Nope (20111)", internal: false },
+  { title: "CampaignNotFoundError", error: new CampaignNotFoundError("No campaign 99"), code: 20113, faultstring: "20113 - Campaign Not Found", message: "No campaign 99 (20113)", internal: false },
+  {
+    title: "TimeRangeTooLongError",
+    error: new TimeRangeTooLongError("more than 30 days"),
+    code: 20022,
+    faultstring: "20022 - Time range specified in query filter exceeded limit",
+    message: "more than 30 days (20022)",
+    internal: false,
+  },
   { title: "a MarketoFault passes through", error: new MarketoFault(MarketoCodes.requestExpired, "too old"), code: 20016, faultstring: "20016 - Request Expired", message: "too old (20016)", internal: false },
   { title: "a MarketoFault with the default text", error: new MarketoFault(MarketoCodes.authenticationFailed), code: 20014, faultstring: "20014 - Authentication failed", message: "Authentication failed (20014)", internal: false },
   { title: "InvalidWriteError (a bug, not bad input)", error: new InvalidWriteError("lead write without a channel"), code: 20011, faultstring: "20011 - Internal Error", message: "Internal error (20011)", internal: true },
