@@ -90,7 +90,8 @@ export class SqlActivityRepository implements ActivityRepository {
   }
 }
 
-function toActivity(r: Record<string, unknown>): Activity {
+/** An activity row as the domain sees it (also used by the change stream). */
+export function toActivity(r: Record<string, unknown>): Activity {
   return {
     id: Number(r.id),
     leadId: Number(r.lead_id),

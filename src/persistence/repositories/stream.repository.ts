@@ -1,7 +1,8 @@
 import type { EntityManager } from "typeorm";
 import type { ChangeCursor, ChangeQuery, ChangeRepository, LeadCursor, LeadPageQuery, LeadPageRepository } from "../../domain/stream-ports";
-import type { Activity, ActivityAttribute, Lead } from "../../domain/types";
+import type { Activity, Lead } from "../../domain/types";
 import { LeadEntity } from "../entities/lead.entity";
+import { toActivity } from "./activity.repository";
 import { rowsOf } from "./lead.repository";
 
 /** A timestamptz as whole microseconds since the epoch, exact (no float rounding). */
@@ -137,16 +138,7 @@ export class SqlChangeRepository implements ChangeRepository {
       remaining = Number(n[0]?.n ?? 0);
     }
     return {
-      rows: page.map((r) => ({
-        id: Number(r.id),
-        leadId: Number(r.lead_id),
-        typeId: Number(r.type_id),
-        typeName: String(r.type_name),
-        mktgAssetName: String(r.mktg_asset_name ?? ""),
-        attributes: (r.attributes as ActivityAttribute[]) ?? [],
-        campaign: (r.campaign as string | null) ?? null,
-        createdAt: new Date(r.created_at as string),
-      })),
+      rows: page.map(toActivity),
       last,
       remaining,
     };
