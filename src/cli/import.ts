@@ -1,0 +1,330 @@
+/**
+ * The import command: `npm run import -- --leads <export.csv> --unsubscribes <list>`.
+ * Reads a Marketo lead export and a list of unsubscribed addresses and applies them through the
+ * import channel (domain/import.service.ts) on the database the server uses (DATABASE_URL, else
+ * the embedded one under DATA_DIR, which the server must not hold open meanwhile).
+ */
+import { createReadStream } from "node:fs";
+import { stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError, loadConfig } from "../config";
+import { openDatabase, type Database } from "../database";
+import { ImportService, ImportStoppedError, type ImportPart, type ImportSources, type ImportSummary } from "../domain/import.service";
+import { createLogger } from "../logger";
+import { TypeOrmBulkTransactionRunner } from "../persistence/bulk-transaction-runner";
+import { CsvSyntaxError, readCsv, type CsvRecord } from "./csv";
+import { addressRows, ImportFileError, leadRows, type LeadColumns } from "./import-columns";
+import { duration, Progress, type ProgressOutput } from "./progress";
+
+export const USAGE = `Usage: npm run import -- [--leads <export.csv>] [--unsubscribes <list>] [options]
+
+Imports a Marketo lead export and a list of unsubscribed addresses into mktows, through the
+same durable-unsubscribe rules as every other channel (activity Reason "List import", Source
+"Import"). An import never clears an unsubscribe, and running it again is safe.
+
+  --leads <file.csv>        Marketo lead export (CSV with a header: Id, Email Address, First Name,
+                            SFDC Contact ID, Unsubscribed, …). Marketo's Id becomes the lead's id.
+  --unsubscribes <file>     unsubscribed addresses: one per line, or a CSV with an Email column.
+                            Each is unsubscribed, whether or not a lead has it.
+  --dry-run                 apply everything in one transaction and roll it back: reports what
+                            would be created, updated, unsubscribed and rejected; keeps nothing.
+  --batch <n>               rows per transaction (default 500, 1-10000).
+  --workers <n>             transactions side by side on PostgreSQL (default 4, 1-16); the rows
+                            of one address always go to the same one, in file order.
+  --report <file.json>      also write the summary, with every rejected row, as JSON.
+  -h, --help                this text.
+
+Database: DATABASE_URL (PostgreSQL), else the embedded database under DATA_DIR (stop the server
+first: one process at a time). EMAIL_HASH_KEY as for the server.
+
+Exit codes: 0 done; 3 done, but some rows were rejected; 1 stopped by an error (batches already
+committed stay: run the same command again to finish); 2 bad arguments or configuration.
+`;
+
+export const ExitCode = { ok: 0, failed: 1, usage: 2, rejected: 3 } as const;
+
+export interface ImportArgs {
+  readonly leads?: string;
+  readonly unsubscribes?: string;
+  readonly dryRun: boolean;
+  readonly batch: number;
+  readonly workers: number;
+  readonly report?: string;
+  readonly help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[]): ImportArgs {
+  const out: { -readonly [K in keyof ImportArgs]: ImportArgs[K] } = { dryRun: false, batch: 500, workers: 4, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--leads":
+        out.leads = value();
+        break;
+      case "--unsubscribes":
+        out.unsubscribes = value();
+        break;
+      case "--dry-run":
+        out.dryRun = true;
+        break;
+      case "--batch": {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 10000) throw new UsageError(`--batch must be a whole number from 1 to 10000, not '${v}'`);
+        out.batch = n;
+        break;
+      }
+      case "--workers": {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--workers must be a whole number from 1 to 16, not '${v}'`);
+        out.workers = n;
+        break;
+      }
+      case "--report":
+        out.report = value();
+        break;
+      case "-h":
+      case "--help":
+        out.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument '${argv[i]}'`);
+    }
+  }
+  if (!out.help && !out.leads && !out.unsubscribes) throw new UsageError("give --leads, --unsubscribes or both");
+  return out;
+}
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdout: { write(text: string): unknown };
+  /** Progress and errors. A TTY gets the redrawn bar. */
+  readonly stderr: ProgressOutput;
+}
+
+interface PartFile {
+  readonly part: ImportPart;
+  readonly path: string;
+  readonly size: number;
+  bytes: number;
+  bar?: Progress;
+  seconds?: number;
+}
+
+/** Runs the command; returns the exit code. */
+export async function runImportCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: ImportArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`import: ${error.message}\n\n${USAGE}`);
+    return ExitCode.usage;
+  }
+  if (args.help) {
+    io.stdout.write(USAGE);
+    return ExitCode.ok;
+  }
+
+  const files: PartFile[] = [];
+  for (const [part, file] of [
+    ["unsubscribes", args.unsubscribes],
+    ["leads", args.leads],
+  ] as const) {
+    if (!file) continue;
+    const full = path.resolve(io.cwd, file);
+    const info = await stat(full).catch(() => undefined);
+    if (!info?.isFile()) {
+      io.stderr.write(`import: ${file} is not a readable file\n`);
+      return ExitCode.usage;
+    }
+    files.push({ part, path: full, size: info.size, bytes: 0 });
+  }
+
+  let config;
+  try {
+    config = loadConfig(io.env, io.cwd);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`import: configuration error: ${error.message}\n`);
+    return ExitCode.usage;
+  }
+  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", (line) => io.stderr.write(line + "\n"));
+  let db: Database;
+  try {
+    db = await openDatabase(config, logger, { poolSize: args.workers + 1 });
+  } catch (error) {
+    io.stderr.write(`import: cannot open the database: ${messageOf(error)}\n`);
+    return ExitCode.failed;
+  }
+
+  const started = performance.now();
+  let columns: LeadColumns | undefined;
+  let current: PartFile | undefined;
+  const switchTo = (file: PartFile) => {
+    if (current === file) return;
+    finishPart(current);
+    current = file;
+    file.bar = new Progress({ label: `${args.dryRun ? "dry run: " : ""}${file.part}`, totalBytes: file.size, out: io.stderr });
+  };
+  const finishPart = (file: PartFile | undefined, rows?: number) => {
+    if (!file?.bar || file.seconds !== undefined) return;
+    file.bar.finish(rows);
+    file.seconds = file.bar.seconds();
+  };
+  const records = (file: PartFile): AsyncIterable<CsvRecord> =>
+    (async function* () {
+      for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }))) {
+        switchTo(file);
+        file.bytes = record.bytesRead;
+        yield record;
+      }
+    })();
+  /** File-level errors name their file. */
+  const named = <T>(file: PartFile, rows: AsyncIterable<T>): AsyncIterable<T> =>
+    (async function* () {
+      try {
+        yield* rows;
+      } catch (error) {
+        if (error instanceof CsvSyntaxError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
+        if (error instanceof ImportFileError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
+        throw error;
+      }
+    })();
+  const byPart = (part: ImportPart) => files.find((f) => f.part === part);
+  const unsubscribesFile = byPart("unsubscribes");
+  const leadsFile = byPart("leads");
+  const sources: ImportSources = {
+    ...(unsubscribesFile ? { unsubscribes: named(unsubscribesFile, addressRows(records(unsubscribesFile))) } : {}),
+    ...(leadsFile ? { leads: named(leadsFile, leadRows(records(leadsFile), db.fields, (c) => (columns = c))) } : {}),
+  };
+
+  try {
+    noticeGeneratedSecrets(db, io);
+    const service = new ImportService({ leads: db.leads, emailStatus: db.rules, bulk: new TypeOrmBulkTransactionRunner(db.dataSource, db.tx) });
+    let summary: ImportSummary;
+    let stopped: ImportStoppedError | undefined;
+    try {
+      summary = await service.run(sources, {
+        dryRun: args.dryRun,
+        batchSize: args.batch,
+        // The embedded database runs one transaction at a time anyway.
+        lanes: db.kind === "embedded" ? 1 : args.workers,
+        keepRejects: args.report ? Number.MAX_SAFE_INTEGER : 20,
+        onProgress: (part, rows) => {
+          const file = byPart(part);
+          if (file) file.bar?.update(rows, file.bytes);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof ImportStoppedError)) throw error;
+      stopped = error;
+      summary = error.summary;
+    }
+    for (const file of files) finishPart(file, rowsOf(summary, file.part));
+    const seconds = (performance.now() - started) / 1000;
+    io.stdout.write(formatSummary(summary, files, columns, args.dryRun));
+    if (args.report) {
+      const report = { ...summary, files: Object.fromEntries(files.map((f) => [f.part, f.path])), ignoredColumns: columns?.ignored ?? [], seconds, stoppedAt: stopped ? { part: stopped.part, line: stopped.line, error: messageOf(stopped.cause) } : null };
+      await writeFile(path.resolve(io.cwd, args.report), JSON.stringify(report, null, 2) + "\n");
+    }
+    if (stopped) {
+      io.stderr.write(`import: stopped at ${stopped.part} line ${stopped.line}: ${messageOf(stopped.cause)}\n` + (args.dryRun ? "" : "Batches before it are committed; fix the cause and run the same command again (re-runs are safe).\n"));
+      return ExitCode.failed;
+    }
+    const rejected = (summary.leads?.rejected ?? 0) + (summary.unsubscribes?.rejected ?? 0);
+    return rejected > 0 ? ExitCode.rejected : ExitCode.ok;
+  } catch (error) {
+    finishPart(current);
+    io.stderr.write(`import: ${error instanceof ImportFileError ? error.message : `failed: ${messageOf(error)}`}\n`);
+    if (!args.dryRun) io.stderr.write("Batches before the error are committed; fix the cause and run the same command again (re-runs are safe).\n");
+    return ExitCode.failed;
+  } finally {
+    await db.close();
+  }
+}
+
+function rowsOf(summary: ImportSummary, part: ImportPart): number {
+  return (part === "leads" ? summary.leads?.rows : summary.unsubscribes?.rows) ?? 0;
+}
+
+export function formatSummary(summary: ImportSummary, files: readonly PartFile[], columns: LeadColumns | undefined, dryRun: boolean): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const out: string[] = [dryRun ? "Dry run: what the import would do (one transaction, rolled back: nothing was kept)" : "Import done"];
+  const head = (file: PartFile | undefined, what: string, rows: number) => {
+    const seconds = file?.seconds ?? 0;
+    const rate = seconds > 0 ? ` (${n(Math.round(rows / seconds))} rows/s)` : "";
+    return `${what} ${file ? path.basename(file.path) : ""}: ${n(rows)} rows in ${duration(seconds)}${rate}`;
+  };
+  const verb = (done: string, would: string) => (dryRun ? would : done);
+  const line = (label: string, value: number, note = "") => `  ${label.padEnd(22)}${n(value).padStart(10)}${note ? `  ${note}` : ""}`;
+  const u = summary.unsubscribes;
+  if (u) {
+    out.push(head(files.find((f) => f.part === "unsubscribes"), "Unsubscribe list", u.rows));
+    out.push(line(verb("unsubscribed", "would unsubscribe"), u.unsubscribed, u.leadsUnsubscribed ? `addresses, and with them ${n(u.leadsUnsubscribed)} leads` : "addresses"));
+    out.push(line("already unsubscribed", u.alreadyUnsubscribed));
+    out.push(line(verb("rejected", "would reject"), u.rejected));
+  }
+  const l = summary.leads;
+  if (l) {
+    out.push(head(files.find((f) => f.part === "leads"), "Leads", l.rows));
+    out.push(line(verb("created", "would create"), l.created));
+    out.push(line(verb("updated", "would update"), l.updated));
+    out.push(line("unchanged", l.unchanged));
+    out.push(line(verb("unsubscribed", "would unsubscribe"), l.unsubscribed, "leads with Unsubscribed=true"));
+    if (l.keptUnsubscribed) out.push(line("kept unsubscribed", l.keptUnsubscribed, "rows with Unsubscribed=false: an import never clears an unsubscribe"));
+    if (l.otherId) out.push(line("Id not kept", l.otherId, "matched by SFDC id to a lead with another id"));
+    out.push(line(verb("rejected", "would reject"), l.rejected));
+  }
+  if (columns?.ignored.length) out.push(`Ignored columns: ${columns.ignored.map((c) => `${c.name} (${c.why})`).join(", ")}`);
+  const total = (l?.rejected ?? 0) + (u?.rejected ?? 0);
+  if (total > 0) {
+    const shown = summary.rejects.slice(0, 20);
+    out.push(`Rejected rows${total > shown.length ? ` (first ${shown.length} of ${n(total)})` : ""}:`);
+    for (const r of shown) {
+      const file = files.find((f) => f.part === r.part);
+      out.push(`  ${file ? path.basename(file.path) : r.part} line ${r.line}: ${r.reason}`);
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+function noticeGeneratedSecrets(db: Database, io: CliIo): void {
+  const { secrets } = db;
+  if (secrets.generated.length === 0) return;
+  // This run created the database's secrets: the server will not print them again.
+  const lines = [
+    "Generated instance secrets (shown once; kept in the database — back the database up):",
+    ...(secrets.generated.includes("mktows_user_id") ? [`  MKTOWS_USER_ID=${secrets.mktowsUserId}`, `  MKTOWS_ENCRYPTION_KEY=${secrets.mktowsEncryptionKey}`] : []),
+    ...(secrets.generated.includes("admin_token") ? [`  ADMIN_TOKEN=${secrets.adminToken}`] : []),
+    ...(secrets.generated.includes("email_hash_key") ? ["  EMAIL_HASH_KEY: generated and stored in the database (instance_secret table)"] : []),
+  ];
+  io.stderr.write(lines.join("\n") + "\n");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+if (require.main === module) {
+  process.on("SIGINT", () => {
+    process.stderr.write("\nimport: interrupted. Batches already committed are kept; run the same command again to finish (re-runs are safe).\n");
+    process.exit(130);
+  });
+  runImportCli(process.argv.slice(2), { env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`import: failed: ${messageOf(error)}\n`);
+      process.exit(ExitCode.failed);
+    },
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * The database half of the composition root, without HTTP: the database (PostgreSQL at
+ * DATABASE_URL, else the embedded one under DATA_DIR), migrations, instance secrets, the rules
+ * and the lead service. The import command (cli/import.ts) runs on it. It is wired like
+ * startApplication (app.ts) and from the same parts, so both compute the same email hashes and
+ * apply the same rules to the same database.
+ */
+import type { DataSource } from "typeorm";
+import type { Config } from "./config";
+import { hmacEmailKey, type EmailHasher } from "./domain/email";
+import { EmailStatusService } from "./domain/email-status.service";
+import { FieldRegistry } from "./domain/field-registry";
+import { FieldCatalogue } from "./domain/lead-fields";
+import { LeadService } from "./domain/lead.service";
+import type { TransactionRunner } from "./domain/ports";
+import type { Logger } from "./logger";
+import { createDataSource, migrate } from "./persistence/data-source";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "./persistence/embedded-database";
+import { loadInstanceSecrets, type InstanceSecrets } from "./persistence/instance-secrets";
+import { TypeOrmTransactionRunner } from "./persistence/transaction-runner";
+
+export interface Database {
+  readonly dataSource: DataSource;
+  readonly kind: "postgresql" | "embedded";
+  readonly secrets: InstanceSecrets;
+  readonly hasher: EmailHasher;
+  readonly rules: EmailStatusService;
+  readonly tx: TransactionRunner;
+  readonly fields: () => FieldCatalogue;
+  readonly leads: LeadService;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Connections in the pool (PostgreSQL); the embedded database takes at most 4. */
+  readonly poolSize?: number;
+}
+
+export async function openDatabase(config: Config, logger: Logger, options: DatabaseOptions = {}): Promise<Database> {
+  let embedded: EmbeddedDatabase | undefined;
+  let dataSource: DataSource | undefined;
+  try {
+    const url = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir)).url;
+    // As in app.ts: the subscriber needs the hasher before the key is read from the database.
+    const hashKey: { value?: string } = {};
+    const hasher = (key: string): string => {
+      if (!hashKey.value) throw new Error("email hash key not loaded yet");
+      return hmacEmailKey(hashKey.value, key);
+    };
+    const standardCatalogue = new FieldCatalogue();
+    const registry: { current?: FieldRegistry } = {};
+    const fields = () => registry.current?.current() ?? standardCatalogue;
+    const rules = new EmailStatusService({ hasher, fields });
+    dataSource = createDataSource({
+      url,
+      poolSize: Math.min(options.poolSize ?? config.poolSize, embedded ? 4 : config.poolSize),
+      statementTimeoutMs: config.statementTimeoutMs,
+      connectionTimeoutMs: config.connectionTimeoutMs,
+      rules,
+    });
+    await dataSource.initialize();
+    const applied = await migrate(dataSource, { lock: !embedded });
+    if (applied.length) logger.log("info", "migrations applied", { migrations: applied });
+    const secrets = await loadInstanceSecrets(dataSource, {
+      emailHashKey: config.emailHashKey,
+      mktowsUserId: config.mktowsUserId,
+      mktowsEncryptionKey: config.mktowsEncryptionKey,
+      adminToken: config.adminToken,
+    });
+    hashKey.value = secrets.emailHashKey;
+
+    const tx = new TypeOrmTransactionRunner(dataSource, {
+      attempts: 8,
+      onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
+    });
+    const fieldRegistry = new FieldRegistry({ tx });
+    await fieldRegistry.refresh();
+    registry.current = fieldRegistry;
+    const leads = new LeadService({ tx, emailStatus: rules, hasher, fields, refreshFields: () => fieldRegistry.refresh() });
+    const ds = dataSource;
+    const db = embedded;
+    return {
+      dataSource: ds,
+      kind: db ? "embedded" : "postgresql",
+      secrets,
+      hasher,
+      rules,
+      tx,
+      fields,
+      leads,
+      async close() {
+        await ds.destroy();
+        await db?.stop();
+      },
+    };
+  } catch (error) {
+    if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
+}

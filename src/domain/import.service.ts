@@ -1,0 +1,402 @@
+/**
+ * The import channel (SPEC §4 Import: Reason "List import", Source "Import"): a Marketo lead
+ * export and a list of unsubscribed addresses, applied through the write path of every other
+ * channel (D8). Each lead row goes through LeadService, so the lead subscriber's rules run on
+ * it; each listed address goes through EmailStatusService.unsubscribeAddress. Rows go in
+ * batches, a transaction each, in lanes that run side by side; a row's lane follows from its
+ * address, so the rows of one address apply in file order. A dry run applies everything in one
+ * transaction (one lane) that is rolled back at the end (BulkTransactionRunner "rehearse"), so
+ * its counts are what a real run would do, on the database as it is now.
+ *
+ * An import never clears an unsubscribe: Unsubscribed=false in a row is not a request, so an
+ * unsubscribed lead or address stays unsubscribed, while Unsubscribed=true unsubscribes (D1).
+ * Leads keep Marketo's Id, which integrations store: a re-run matches that Id first and updates
+ * what the first run created. Rows with an Id never match by email, so Marketo's duplicates
+ * stay separate leads; rows without one match by SFDC id, then by email.
+ *
+ * The address list goes first when both are given: should a run stop half way, the
+ * unsubscribes are already kept, and the leads created after them start unsubscribed (D3).
+ */
+import type { BulkTransactionRunner } from "./bulk-ports";
+import type { EmailStatusService } from "./email-status.service";
+import { emailKey } from "./email";
+import { DomainError } from "./errors";
+import type { LeadService, NormalisedInput } from "./lead.service";
+import type { Repositories, TransactionRunner } from "./ports";
+import { ActivityTypes, Channels, type Lead, type LeadInput, type SyncResult } from "./types";
+
+/** One lead row of the export, as the column mapping made it. `input.id` is the Marketo Id. */
+export interface LeadRow {
+  readonly line: number;
+  readonly input: LeadInput;
+}
+
+/** One address of the unsubscribe list. */
+export interface AddressRow {
+  readonly line: number;
+  readonly email: string;
+}
+
+/** A row refused before it reached the import (a bad email, boolean, number…). */
+export interface RejectedRow {
+  readonly line: number;
+  readonly rejected: string;
+}
+
+export interface ImportSources {
+  readonly unsubscribes?: AsyncIterable<AddressRow | RejectedRow>;
+  readonly leads?: AsyncIterable<LeadRow | RejectedRow>;
+}
+
+export type ImportPart = "unsubscribes" | "leads";
+
+export interface ImportOptions {
+  readonly dryRun: boolean;
+  /** Rows per transaction. */
+  readonly batchSize: number;
+  /**
+   * Transactions run side by side (default 1). Rows are routed by their address (else their Id),
+   * so the rows of one address keep their file order and two lanes rarely wait on each other.
+   * A dry run has one transaction, so one lane.
+   */
+  readonly lanes?: number;
+  /** Called after each batch with the rows of that part done so far. */
+  readonly onProgress?: (part: ImportPart, rowsDone: number) => void;
+  /** How many rejected rows the summary lists (all are counted). Default 100. */
+  readonly keepRejects?: number;
+}
+
+export interface LeadCounts {
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Leads this import unsubscribed (Unsubscribed=true in the row; D1 then reaches their address). */
+  unsubscribed: number;
+  /** Rows with Unsubscribed=false whose lead stays unsubscribed: an import never clears one. */
+  keptUnsubscribed: number;
+  /** Rows whose Marketo Id is not the id of the lead they updated (matched by SFDC id). */
+  otherId: number;
+  rejected: number;
+}
+
+export interface AddressCounts {
+  rows: number;
+  /** Addresses this import unsubscribed. */
+  unsubscribed: number;
+  alreadyUnsubscribed: number;
+  /** Leads that became unsubscribed with their address. */
+  leadsUnsubscribed: number;
+  rejected: number;
+}
+
+export interface Reject {
+  readonly part: ImportPart;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface ImportSummary {
+  readonly dryRun: boolean;
+  unsubscribes?: AddressCounts;
+  leads?: LeadCounts;
+  /** The first rejected rows (options.keepRejects), in file order. */
+  readonly rejects: Reject[];
+}
+
+/** An error no row explains (the database went away, a rule refused a row): the import stops there. */
+export class ImportStoppedError extends Error {
+  constructor(
+    readonly part: ImportPart,
+    readonly line: number,
+    readonly summary: ImportSummary,
+    readonly cause: unknown,
+  ) {
+    super(`import stopped at ${part} line ${line}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "ImportStoppedError";
+  }
+}
+
+export interface ImportServiceDeps {
+  readonly leads: Pick<LeadService, "prepare" | "syncLeadWith">;
+  readonly emailStatus: Pick<EmailStatusService, "unsubscribeAddress">;
+  readonly bulk: BulkTransactionRunner;
+}
+
+interface ReadyLead {
+  readonly line: number;
+  readonly data: NormalisedInput;
+  /** The row said Unsubscribed=false (dropped: not a request). */
+  readonly saidSubscribed: boolean;
+}
+
+interface LeadOutcome {
+  readonly result: SyncResult;
+  readonly row: ReadyLead;
+}
+
+interface Rejection {
+  readonly rejected: string;
+}
+
+/** Starts a unit: reads what its rows need, and returns how to apply one row in it. */
+type UnitStart<R, O> = (rows: R[], repos: Repositories) => Promise<(row: R) => Promise<O | Rejection>>;
+
+interface LeadChecks {
+  /** Leads that have a row's Id, and whether an import created them. */
+  readonly existing: Map<number, boolean>;
+  /** "TYPE:foreign id" → the lead that has it. */
+  readonly owners: Map<string, number>;
+}
+
+interface Result<O> {
+  readonly line: number;
+  readonly outcome: O | Rejection;
+}
+
+export class ImportService {
+  constructor(private readonly deps: ImportServiceDeps) {}
+
+  async run(sources: ImportSources, options: ImportOptions): Promise<ImportSummary> {
+    const summary: ImportSummary = { dryRun: options.dryRun, rejects: [] };
+    await this.deps.bulk.session(options.dryRun ? "rehearse" : "commit", async (units) => {
+      if (sources.unsubscribes) await this.importAddresses(sources.unsubscribes, units, options, summary);
+      if (sources.leads) await this.importLeads(sources.leads, units, options, summary);
+    });
+    return summary;
+  }
+
+  private async importAddresses(
+    rows: AsyncIterable<AddressRow | RejectedRow>,
+    units: TransactionRunner,
+    options: ImportOptions,
+    summary: ImportSummary,
+  ): Promise<void> {
+    const counts: AddressCounts = { rows: 0, unsubscribed: 0, alreadyUnsubscribed: 0, leadsUnsubscribed: 0, rejected: 0 };
+    summary.unsubscribes = counts;
+    const intent = { channel: Channels.import, requestedUnsubscribed: true };
+    const lanes = this.lanesOf(options);
+    for await (const window of batches(rows, options.batchSize * lanes)) {
+      counts.rows += window.length;
+      const results: Result<number[] | null>[] = [];
+      const ready: AddressRow[] = [];
+      for (const row of window) {
+        if ("rejected" in row) results.push({ line: row.line, outcome: { rejected: row.rejected } });
+        else ready.push(row);
+      }
+      results.push(
+        ...(await this.inLanes(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (_rows, repos) => (row) =>
+          this.deps.emailStatus.unsubscribeAddress(row.email, intent, repos),
+        )),
+      );
+      for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
+        if (isRejection(outcome)) this.reject(summary, counts, options, "unsubscribes", line, outcome.rejected);
+        else if (outcome === null) counts.alreadyUnsubscribed++;
+        else {
+          counts.unsubscribed++;
+          counts.leadsUnsubscribed += outcome.length;
+        }
+      }
+      options.onProgress?.("unsubscribes", counts.rows);
+    }
+  }
+
+  private async importLeads(rows: AsyncIterable<LeadRow | RejectedRow>, units: TransactionRunner, options: ImportOptions, summary: ImportSummary): Promise<void> {
+    const counts: LeadCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, unsubscribed: 0, keptUnsubscribed: 0, otherId: 0, rejected: 0 };
+    summary.leads = counts;
+    const lanes = this.lanesOf(options);
+    for await (const window of batches(rows, options.batchSize * lanes)) {
+      counts.rows += window.length;
+      const results: Result<LeadOutcome>[] = [];
+      const ready: ReadyLead[] = [];
+      for (const row of window) {
+        if ("rejected" in row) {
+          results.push({ line: row.line, outcome: { rejected: row.rejected } });
+          continue;
+        }
+        // Unsubscribed=false is not a request: an import never clears an unsubscribe (D8).
+        const { unsubscribed, ...rest } = row.input;
+        try {
+          const data = await this.deps.leads.prepare(unsubscribed === true ? row.input : rest);
+          ready.push({ line: row.line, data, saidSubscribed: unsubscribed === false });
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          results.push({ line: row.line, outcome: { rejected: error.message } });
+        }
+      }
+      const route = (row: ReadyLead) => emailKey(row.data.email) ?? `id:${row.data.id ?? ""}:${row.data.foreignSysPersonId ?? ""}`;
+      results.push(
+        ...(await this.inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => {
+          const checks = await this.leadChecks(unit, repos);
+          return (row) => this.applyLead(row, checks, repos);
+        })),
+      );
+      for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
+        if (isRejection(outcome)) this.reject(summary, counts, options, "leads", line, outcome.rejected);
+        else tally(counts, outcome);
+      }
+      options.onProgress?.("leads", counts.rows);
+    }
+  }
+
+  /**
+   * What the import's own checks need about a unit's rows, read in three queries for the whole
+   * unit: the leads that already have the rows' Ids, which of them an import created, and the
+   * owners of the foreign ids those rows bring.
+   */
+  private async leadChecks(rows: ReadyLead[], repos: Repositories): Promise<LeadChecks> {
+    const ids = [...new Set(rows.flatMap((r) => (r.data.id !== undefined ? [r.data.id] : [])))];
+    const existing = ids.length ? (await repos.leadPages.pageByIds(ids, 0, ids.length)).leads : [];
+    const imported = new Set<number>();
+    if (existing.length) {
+      const created = await repos.activities.find({ leadIds: existing.map((l) => l.id), typeNames: [ActivityTypes.newLead.name], limit: existing.length });
+      for (const a of created.rows) if (a.attributes.some((x) => x.name === "Source Type" && x.value === Channels.import.source)) imported.add(a.leadId);
+    }
+    const existingIds = new Set(existing.map((l) => l.id));
+    const foreign = new Map<string, string[]>();
+    for (const { data } of rows) {
+      if (data.id === undefined || !existingIds.has(data.id) || !data.foreignSysPersonId) continue;
+      const type = data.foreignSysType ?? "CUSTOM";
+      foreign.set(type, [...(foreign.get(type) ?? []), data.foreignSysPersonId]);
+    }
+    const owners = new Map<string, number>();
+    for (const [type, fids] of foreign) {
+      for (const l of await repos.leadPages.findByForeignIds(type, fids)) owners.set(`${type}:${l.foreignSysPersonId}`, l.id);
+    }
+    return { existing: new Map(existing.map((l) => [l.id, imported.has(l.id)])), owners };
+  }
+
+  /** Matches as SPEC §5 syncLead does (Id > SFDC id > email), after the import's two checks. */
+  private async applyLead(row: ReadyLead, checks: LeadChecks, repos: Repositories): Promise<LeadOutcome | Rejection> {
+    const { data } = row;
+    const imported = data.id !== undefined ? checks.existing.get(data.id) : undefined;
+    // Ids from this server's own sequence are not Marketo's: never overwrite such a lead.
+    if (imported === false) {
+      return { rejected: `Id ${data.id}: lead ${data.id} exists and no import created it, so this Marketo lead cannot keep its Id` };
+    }
+    if (imported && data.foreignSysPersonId) {
+      const type = data.foreignSysType ?? "CUSTOM";
+      const owner = checks.owners.get(`${type}:${data.foreignSysPersonId}`);
+      if (owner !== undefined && owner !== data.id) return { rejected: `${type} id ${data.foreignSysPersonId} belongs to lead ${owner}, not to lead ${data.id}` };
+    }
+    const result = await this.deps.leads.syncLeadWith(repos, data, { channel: Channels.import, dedupByEmail: true, keepGivenId: true });
+    return { result, row };
+  }
+
+  private lanesOf(options: ImportOptions): number {
+    return options.dryRun ? 1 : Math.max(1, Math.floor(options.lanes ?? 1));
+  }
+
+  /**
+   * Splits rows into lanes by a routing key (file order kept within a lane), applies each lane
+   * as one batch, the lanes side by side, and waits for all of them, even when one fails.
+   */
+  private async inLanes<R extends { line: number }, O>(
+    units: TransactionRunner,
+    rows: R[],
+    lanes: number,
+    key: (row: R) => string,
+    part: ImportPart,
+    summary: ImportSummary,
+    begin: UnitStart<R, O>,
+  ): Promise<Result<O>[]> {
+    const split: R[][] = Array.from({ length: lanes }, () => []);
+    for (const row of rows) split[lanes === 1 ? 0 : hash(key(row)) % lanes].push(row);
+    const settled = await Promise.allSettled(split.map((lane) => this.inUnits(units, lane, part, summary, begin)));
+    const out: Result<O>[] = [];
+    for (const [i, s] of settled.entries()) {
+      if (s.status === "rejected") throw s.reason;
+      s.value.forEach((outcome, j) => out.push({ line: split[i][j].line, outcome }));
+    }
+    return out;
+  }
+
+  /**
+   * Applies a batch in one unit. When something no row check explains breaks it, the batch is
+   * applied again one row per unit, to keep the good rows and find the bad one: a domain error
+   * rejects that row; anything else stops the import there (fail closed).
+   */
+  private async inUnits<R extends { line: number }, O>(
+    units: TransactionRunner,
+    rows: R[],
+    part: ImportPart,
+    summary: ImportSummary,
+    begin: UnitStart<R, O>,
+  ): Promise<(O | Rejection)[]> {
+    if (rows.length === 0) return [];
+    try {
+      return await units.run(async (repos) => {
+        const apply = await begin(rows, repos);
+        const out: (O | Rejection)[] = [];
+        for (const row of rows) out.push(await apply(row));
+        return out;
+      });
+    } catch {
+      const out: (O | Rejection)[] = [];
+      for (const row of rows) {
+        try {
+          out.push(await units.run(async (repos) => (await begin([row], repos))(row)));
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw new ImportStoppedError(part, row.line, summary, error);
+          out.push({ rejected: error.message });
+        }
+      }
+      return out;
+    }
+  }
+
+  private reject(summary: ImportSummary, counts: { rejected: number }, options: ImportOptions, part: ImportPart, line: number, reason: string): void {
+    counts.rejected++;
+    if (summary.rejects.length < (options.keepRejects ?? 100)) summary.rejects.push({ part, line, reason });
+  }
+}
+
+function tally(counts: LeadCounts, { result, row }: LeadOutcome): void {
+  const { lead, previous } = result;
+  if (!previous) counts.created++;
+  else if (sameLead(previous, lead)) counts.unchanged++;
+  else counts.updated++;
+  if (row.data.unsubscribed === true && lead.unsubscribed && !previous?.unsubscribed) counts.unsubscribed++;
+  if (row.saidSubscribed && lead.unsubscribed) counts.keptUnsubscribed++;
+  if (row.data.id !== undefined && result.leadId !== row.data.id) counts.otherId++;
+}
+
+function sameLead(a: Lead, b: Lead): boolean {
+  if (
+    a.email !== b.email ||
+    a.foreignSysPersonId !== b.foreignSysPersonId ||
+    a.foreignSysType !== b.foreignSysType ||
+    a.unsubscribed !== b.unsubscribed ||
+    (a.unsubscribedReason ?? null) !== (b.unsubscribedReason ?? null) ||
+    a.partitionId !== b.partitionId
+  ) {
+    return false;
+  }
+  const names = new Set([...Object.keys(a.fields ?? {}), ...Object.keys(b.fields ?? {})]);
+  for (const name of names) if ((a.fields?.[name] ?? "") !== (b.fields?.[name] ?? "")) return false;
+  return true;
+}
+
+function isRejection(value: unknown): value is Rejection {
+  return typeof value === "object" && value !== null && "rejected" in value;
+}
+
+/** FNV-1a: spreads routing keys over lanes. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Groups an async sequence into arrays of up to `size` items. */
+async function* batches<T>(rows: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

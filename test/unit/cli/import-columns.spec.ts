@@ -1,0 +1,93 @@
+import type { CsvRecord } from "../../../src/cli/csv";
+import { addressRows, ImportFileError, looksLikeEmail, mapLeadColumns, parseImportBoolean, toLeadRow } from "../../../src/cli/import-columns";
+import { FieldCatalogue } from "../../../src/domain/lead-fields";
+
+const catalogue = new FieldCatalogue([{ name: "PreferredLanguage", type: "string", displayName: "Preferred Language", custom: true }]);
+const record = (fields: string[], line = 2): CsvRecord => ({ fields, line, bytesRead: 0 });
+
+async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const r of rows) out.push(r);
+  return out;
+}
+async function* records(lines: string[][]): AsyncGenerator<CsvRecord> {
+  let line = 1;
+  for (const fields of lines) yield record(fields, line++);
+}
+
+describe("lead columns of a Marketo export", () => {
+  it("maps Marketo's labels, SOAP attrNames and custom fields, ignoring case, spaces and punctuation", () => {
+    const map = mapLeadColumns(["Id", "Email Address", "first name", "LastName", "Company Name", "Job Title", "lead_score", "Preferred Language", "Unsubscribed Reason"], catalogue);
+    expect(map.ignored).toEqual([]);
+    const row = toLeadRow(record(["7", "a@example.com", "Ann", "Lee", "Acme", "CTO", "12", "fr", "asked"]), map);
+    expect(row).toEqual({
+      line: 2,
+      input: { id: 7, email: "a@example.com", fields: { FirstName: "Ann", LastName: "Lee", Company: "Acme", Title: "CTO", LeadScore: "12", PreferredLanguage: "fr", UnsubscribedReason: "asked" } },
+    });
+  });
+
+  it("reports unknown and repeated columns once, and ignores them", () => {
+    const map = mapLeadColumns(["Email", "Created At", "Email Address", "Favourite Colour"], catalogue);
+    expect(map.ignored).toEqual([
+      { name: "Created At", why: "not a lead field" },
+      { name: "Email Address", why: "the same field as column 'Email'" },
+      { name: "Favourite Colour", why: "not a lead field" },
+    ]);
+    expect(toLeadRow(record(["a@example.com", "2020-01-01", "b@example.com", "blue"]), map)).toEqual({ line: 2, input: { email: "a@example.com", fields: {} } });
+  });
+
+  it("refuses a header with nothing to match a lead by", () => {
+    expect(() => mapLeadColumns(["First Name", "Last Name"], catalogue)).toThrow(ImportFileError);
+  });
+
+  it("keeps the SFDC id as the SFDC foreign id, preferring the contact id to the lead id", () => {
+    const map = mapLeadColumns(["Id", "SFDC Lead ID", "SFDC Contact ID", "SFDC Type"], catalogue);
+    expect(toLeadRow(record(["7", "00Q1", "0031", "Contact"]), map)).toMatchObject({ input: { id: 7, foreignSysPersonId: "0031", foreignSysType: "SFDC" } });
+    expect(toLeadRow(record(["7", "00Q1", "", "Lead"]), map)).toMatchObject({ input: { foreignSysPersonId: "00Q1", foreignSysType: "SFDC" } });
+  });
+
+  it("passes Unsubscribed on as given (the import service decides what false means) and reads yes/no", () => {
+    const map = mapLeadColumns(["Email Address", "Unsubscribed", "Do Not Call"], catalogue);
+    expect(toLeadRow(record(["a@example.com", "Yes", "no"]), map)).toMatchObject({ input: { unsubscribed: true, fields: { DoNotCall: "false" } } });
+    expect(toLeadRow(record(["a@example.com", "FALSE", ""]), map)).toMatchObject({ input: { unsubscribed: false, fields: {} } });
+    expect(toLeadRow(record(["a@example.com", "", ""]), map)).toEqual({ line: 2, input: { email: "a@example.com", fields: {} } });
+  });
+
+  it("rejects a row with a bad Id, email or boolean, a wrong number of fields, or no key, saying which", () => {
+    const map = mapLeadColumns(["Id", "Email Address", "Unsubscribed"], catalogue);
+    expect(toLeadRow(record(["12x", "a@example.com", ""]), map)).toEqual({ line: 2, rejected: "Id: '12x' is not a Marketo lead id" });
+    expect(toLeadRow(record(["0", "a@example.com", ""]), map)).toMatchObject({ rejected: "Id: '0' is not a Marketo lead id" });
+    expect(toLeadRow(record(["1", "a@@example", ""]), map)).toMatchObject({ rejected: "Email Address: 'a@@example' is not an email address" });
+    expect(toLeadRow(record(["1", "a@example.com", "maybe"]), map)).toMatchObject({ rejected: expect.stringContaining("Unsubscribed: 'maybe' is not a boolean") });
+    expect(toLeadRow(record(["1", "a@example.com"]), map)).toMatchObject({ rejected: "2 fields where the header has 3" });
+    expect(toLeadRow(record(["", "", "true"]), map)).toMatchObject({ rejected: expect.stringContaining("no Id, SFDC id or email address") });
+  });
+
+  it("tells plausible addresses from others without being strict about what mail servers accept", () => {
+    for (const ok of ["a@example.com", "First.Last+tag@sub.example.co.uk", "ü@exämple.de", "o'brien@example.ie"]) expect(looksLikeEmail(ok)).toBe(true);
+    for (const bad of ["", "a", "a@b", "a@.com", "a b@example.com", "a@example.com,b@example.com", "<a@example.com>", "a@example."]) expect(looksLikeEmail(bad)).toBe(false);
+    expect([parseImportBoolean("TRUE"), parseImportBoolean("0"), parseImportBoolean(" y "), parseImportBoolean("ja")]).toEqual([true, false, true, undefined]);
+  });
+});
+
+describe("the unsubscribe list", () => {
+  it("takes the Email column of a CSV with a header", async () => {
+    const rows = await collect(addressRows(records([["Name", "E-mail Address"], ["Ann", "ann@example.com"], ["Bob", ""], ["Cy", "cy"]])));
+    expect(rows).toEqual([
+      { line: 2, email: "ann@example.com" },
+      { line: 3, rejected: "no address" },
+      { line: 4, rejected: "'cy' is not an email address" },
+    ]);
+  });
+
+  it("takes one address per line when the first line is an address", async () => {
+    expect(await collect(addressRows(records([["ann@example.com"], [" bob@example.com "]])))).toEqual([
+      { line: 1, email: "ann@example.com" },
+      { line: 2, email: "bob@example.com" },
+    ]);
+  });
+
+  it("refuses a file with neither an Email column nor an address on its first line", async () => {
+    await expect(collect(addressRows(records([["Name", "Phone"], ["Ann", "1"]])))).rejects.toThrow(ImportFileError);
+  });
+});
