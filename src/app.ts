@@ -9,24 +9,17 @@ import type { DataSource } from "typeorm";
 import { createAdminRouter } from "./admin/admin-router";
 import type { Config } from "./config";
 import { EmailStatusQueryService } from "./domain/email-status-query.service";
-import { EmailStatusService } from "./domain/email-status.service";
-import { hmacEmailKey } from "./domain/email";
 import { CampaignService } from "./domain/campaign.service";
-import { FieldRegistry } from "./domain/field-registry";
-import { FieldCatalogue } from "./domain/lead-fields";
 import { MergeService } from "./domain/merge.service";
 import { BatchSyncService } from "./domain/batch-sync.service";
 import { ErasureService } from "./domain/erasure.service";
 import { LeadStreamService } from "./domain/lead-stream.service";
-import { LeadService } from "./domain/lead.service";
 import { ListService } from "./domain/list.service";
 import { SfdcSyncService } from "./domain/sfdc-sync.service";
 import type { Logger } from "./logger";
 import { Metrics, type PoolStats } from "./metrics";
-import { createDataSource, migrate } from "./persistence/data-source";
-import { startEmbeddedDatabase, type EmbeddedDatabase } from "./persistence/embedded-database";
-import { loadInstanceSecrets, type InstanceSecrets } from "./persistence/instance-secrets";
-import { TypeOrmTransactionRunner } from "./persistence/transaction-runner";
+import type { InstanceSecrets } from "./persistence/instance-secrets";
+import { openDatabase } from "./database";
 import type { ApiUser } from "./soap/auth";
 import { CallLimiter } from "./soap/call-limits";
 import { mountSoap, soapErrorHandler } from "./soap/soap-server";
@@ -43,51 +36,12 @@ export interface Application {
 }
 
 export async function startApplication(config: Config, logger: Logger): Promise<Application> {
-  let embedded: EmbeddedDatabase | undefined;
-  let dataSource: DataSource | undefined;
+  const pool: { dataSource?: DataSource } = {};
+  const metrics = new Metrics(() => poolStats(pool.dataSource));
+  const database = await openDatabase(config, logger, { onStatusChanged: (e) => metrics.statusChanged(e) });
   try {
-    const url = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir)).url;
-    // The hash key comes from the database, and the subscriber needs the hasher: the hasher reads
-    // a slot filled right after the secrets load, before any lead is written.
-    const hashKey: { value?: string } = {};
-    const hasher = (key: string): string => {
-      if (!hashKey.value) throw new Error("email hash key not loaded yet");
-      return hmacEmailKey(hashKey.value, key);
-    };
-    // The catalogue of declared fields loads once the database is up; until then, the standard one.
-    const standardCatalogue = new FieldCatalogue();
-    const registry: { current?: FieldRegistry } = {};
-    const fields = () => registry.current?.current() ?? standardCatalogue;
-    const metrics = new Metrics(() => poolStats(dataSource));
-    const rules = new EmailStatusService({ hasher, fields, onStatusChanged: (e) => metrics.statusChanged(e) });
-    dataSource = createDataSource({
-      url,
-      poolSize: embedded ? 4 : config.poolSize,
-      statementTimeoutMs: config.statementTimeoutMs,
-      connectionTimeoutMs: config.connectionTimeoutMs,
-      rules,
-    });
-    await dataSource.initialize();
-    const applied = await migrate(dataSource, { lock: !embedded });
-    if (applied.length) logger.log("info", "migrations applied", { migrations: applied });
-
-    const secrets = await loadInstanceSecrets(dataSource, {
-      emailHashKey: config.emailHashKey,
-      mktowsUserId: config.mktowsUserId,
-      mktowsEncryptionKey: config.mktowsEncryptionKey,
-      adminToken: config.adminToken,
-    });
-    hashKey.value = secrets.emailHashKey;
-
-    const tx = new TypeOrmTransactionRunner(dataSource, {
-      attempts: 8,
-      deadlineMs: config.transactionTimeoutMs,
-      onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
-    });
-    const fieldRegistry = new FieldRegistry({ tx });
-    await fieldRegistry.refresh();
-    registry.current = fieldRegistry;
-    const leads = new LeadService({ tx, emailStatus: rules, hasher, fields, refreshFields: () => fieldRegistry.refresh() });
+    const { dataSource, secrets, hasher, rules, tx, fields, fieldRegistry, leads } = database;
+    pool.dataSource = dataSource;
     const emailStatus = new EmailStatusQueryService({ tx, hasher });
     const streams = new LeadStreamService({ tx, hasher });
     const lists = new ListService({ tx, hasher });
@@ -110,14 +64,14 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       try {
         // Bounded: a hung database answers 503, not a hanging health check.
         await Promise.race([
-          dataSource?.query("SELECT 1"),
+          dataSource.query("SELECT 1"),
           new Promise((_resolve, reject) => {
             timer = setTimeout(() => reject(new Error("database did not answer")), config.connectionTimeoutMs);
           }),
         ]);
-        res.json({ status: "ok", database: embedded ? "embedded" : "postgresql" });
+        res.json({ status: "ok", database: database.kind });
       } catch {
-        res.status(503).json({ status: "unavailable", database: embedded ? "embedded" : "postgresql" });
+        res.status(503).json({ status: "unavailable", database: database.kind });
       } finally {
         clearTimeout(timer);
       }
@@ -177,13 +131,11 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       s.once("error", reject);
     });
     const port = (server.address() as AddressInfo).port;
-    const ds = dataSource;
-    const db = embedded;
     return {
       url: `http://127.0.0.1:${port}`,
       secrets,
-      dataSource: ds,
-      databaseKind: db ? "embedded" : "postgresql",
+      dataSource,
+      databaseKind: database.kind,
       /**
        * Graceful stop: refuse new connections, let in-flight requests finish (idle keep-alive
        * connections are closed at once), cut what is still open after the drain bound, then
@@ -199,13 +151,11 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         await closed;
         clearInterval(sweep);
         clearTimeout(timer);
-        await ds.destroy();
-        await db?.stop();
+        await database.close();
       },
     };
   } catch (error) {
-    if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
+    await database.close().catch(() => undefined);
     throw error;
   }
 }

@@ -1,9 +1,8 @@
 /**
  * The database half of the composition root, without HTTP: the database (PostgreSQL at
  * DATABASE_URL, else the embedded one under DATA_DIR), migrations, instance secrets, the rules
- * and the lead service. The import command (cli/import.ts) runs on it. It is wired like
- * startApplication (app.ts) and from the same parts, so both compute the same email hashes and
- * apply the same rules to the same database.
+ * and the lead service. The server (app.ts) and the import command (cli/import.ts) both start
+ * from it, so they compute the same email hashes and apply the same rules.
  */
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
@@ -27,6 +26,7 @@ export interface Database {
   readonly rules: EmailStatusService;
   readonly tx: TransactionRunner;
   readonly fields: () => FieldCatalogue;
+  readonly fieldRegistry: FieldRegistry;
   readonly leads: LeadService;
   close(): Promise<void>;
 }
@@ -34,6 +34,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** Connections in the pool (PostgreSQL); the embedded database takes at most 4. */
   readonly poolSize?: number;
+  /** Told of every committed change of an address's status (metrics). */
+  readonly onStatusChanged?: (e: { unsubscribed: boolean; channel: string; propagatedTo: number }) => void;
 }
 
 export async function openDatabase(config: Config, logger: Logger, options: DatabaseOptions = {}): Promise<Database> {
@@ -50,7 +52,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
     const standardCatalogue = new FieldCatalogue();
     const registry: { current?: FieldRegistry } = {};
     const fields = () => registry.current?.current() ?? standardCatalogue;
-    const rules = new EmailStatusService({ hasher, fields });
+    const rules = new EmailStatusService({ hasher, fields, onStatusChanged: options.onStatusChanged });
     dataSource = createDataSource({
       url,
       poolSize: Math.min(options.poolSize ?? config.poolSize, embedded ? 4 : config.poolSize),
@@ -71,6 +73,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
 
     const tx = new TypeOrmTransactionRunner(dataSource, {
       attempts: 8,
+      deadlineMs: config.transactionTimeoutMs,
       onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
     });
     const fieldRegistry = new FieldRegistry({ tx });
@@ -87,6 +90,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
       rules,
       tx,
       fields,
+      fieldRegistry,
       leads,
       async close() {
         await ds.destroy();
