@@ -7,11 +7,12 @@ import { LeadEntity } from "./entities/lead.entity";
 import { PartitionEntity, WorkspaceEntity } from "./entities/partition.entity";
 import { InitialSchema1764140000000 } from "./migrations/1764140000000-initial-schema";
 import { Surface1764150000000 } from "./migrations/1764150000000-surface";
+import { LockEmailStatus1764190000000 } from "./migrations/1764190000000-lock-email-status";
 import { SfdcSync1764180000000 } from "./migrations/1764180000000-sfdc-sync";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000];
 
 export interface DataSourceOptions {
   readonly url: string;

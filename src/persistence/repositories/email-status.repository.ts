@@ -3,18 +3,13 @@ import type { EmailStatusRepository } from "../../domain/ports";
 import type { EmailStatus, EmailStatusChange } from "../../domain/types";
 import { rowsOf } from "./lead.repository";
 
-/** ensureEmailStatus: a subscribed master row for each new address (never overwrites). */
-const ENSURE_EMAIL_STATUS = `
-  INSERT INTO email_status (email_hash, email)
-  SELECT * FROM unnest($1::text[], $2::text[])
-  ON CONFLICT (email_hash) DO NOTHING`;
-
-/** lockEmailStatus: locks the master rows in hash order, the one lock order of every writer. */
+/**
+ * lockEmailStatus: a subscribed master row for each new address (never overwriting one), then all
+ * of them locked in hash order, the one lock order of every writer (migration 1764190000000).
+ */
 const LOCK_EMAIL_STATUS = `
   SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
-    FROM email_status WHERE email_hash = ANY($1::text[])
-   ORDER BY email_hash
-     FOR UPDATE`;
+    FROM lock_email_status($1::text[], $2::text[])`;
 
 const FIND_EMAIL_STATUS = `
   SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
@@ -64,8 +59,7 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
     const sorted = [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (sorted.length === 0) return out;
     const hashes = sorted.map(([h]) => h);
-    await this.manager.query(ENSURE_EMAIL_STATUS, [hashes, sorted.map(([, e]) => e)]);
-    for (const row of rowsOf(await this.manager.query(LOCK_EMAIL_STATUS, [hashes]))) {
+    for (const row of rowsOf(await this.manager.query(LOCK_EMAIL_STATUS, [hashes, sorted.map(([, e]) => e)]))) {
       const status = toStatus(row);
       out.set(status.emailHash, status);
       if (held?.topLevel) held.cache.set(status.emailHash, status);
