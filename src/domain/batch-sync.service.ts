@@ -1,8 +1,8 @@
 /**
  * syncMultipleLeads as one transaction: every address of the batch is locked up front, in hash
- * order (one round trip, and no deadlock between two batches), and each record runs in a
- * savepoint, so a record either applies whole (lead, master status, propagation, activities) or
- * not at all, and a failing record does not undo the others. A process killed mid-batch leaves
+ * order (one round trip, and no deadlock between two batches). A record either applies whole
+ * (lead, master status, propagation, activities) or not at all, and a failing record does not
+ * undo the others (see syncMany for how, without paying for a savepoint per record). A process killed mid-batch leaves
  * none of the batch applied. Records apply in order: a repeated key updates the lead an earlier
  * record created.
  */
@@ -11,6 +11,11 @@ import type { EmailStatusService } from "./email-status.service";
 import type { LeadService, SyncOptions } from "./lead.service";
 import type { TransactionRunner } from "./ports";
 import type { LeadInput, SyncResult } from "./types";
+
+type Prepared = { readonly data: Awaited<ReturnType<LeadService["prepare"]>> } | { readonly error: DomainError; readonly leadId: number };
+
+/** A record failed inside the savepoint-free attempt: run the batch again with savepoints. */
+class RecordFailedInBatch extends Error {}
 
 export type BatchRecordResult = { readonly ok: SyncResult } | { readonly error: DomainError; readonly leadId: number };
 
@@ -25,7 +30,6 @@ export class BatchSyncService {
 
   async syncMany(inputs: LeadInput[], options: SyncOptions): Promise<BatchRecordResult[]> {
     // Field checks happen before the transaction: a bad record never costs a savepoint.
-    type Prepared = { readonly data: Awaited<ReturnType<LeadService["prepare"]>> } | { readonly error: DomainError; readonly leadId: number };
     const prepared: Prepared[] = await Promise.all(
       inputs.map(async (input): Promise<Prepared> => {
         try {
@@ -36,6 +40,19 @@ export class BatchSyncService {
         }
       }),
     );
+    // Fast path: no savepoints. A record can only fail on checks made before its first write,
+    // but that is not something to rely on silently: if any record fails inside the
+    // transaction, the whole attempt is rolled back and the batch runs again with a savepoint
+    // per record, so a failing record can never leave half of itself behind.
+    try {
+      return await this.run(prepared, inputs, options, false);
+    } catch (error) {
+      if (!(error instanceof RecordFailedInBatch)) throw error;
+      return this.run(prepared, inputs, options, true);
+    }
+  }
+
+  private run(prepared: Prepared[], inputs: LeadInput[], options: SyncOptions, savepoints: boolean): Promise<BatchRecordResult[]> {
     return this.deps.tx.run(async (repos) => {
       const emails = prepared.flatMap((p) => ("data" in p && p.data.email ? [p.data.email] : []));
       await this.deps.emailStatus.lockAddresses(emails, repos);
@@ -46,9 +63,14 @@ export class BatchSyncService {
           continue;
         }
         try {
-          results.push({ ok: await repos.nested((r) => this.deps.leads.syncLeadWith(r, p.data, options)) });
+          results.push({
+            ok: savepoints
+              ? await repos.nested((r) => this.deps.leads.syncLeadWith(r, p.data, options))
+              : await this.deps.leads.syncLeadWith(repos, p.data, options),
+          });
         } catch (error) {
           if (!(error instanceof DomainError) || error.kind === "concurrentChange" || error.kind === "invalidWrite") throw error;
+          if (!savepoints) throw new RecordFailedInBatch();
           results.push({ error, leadId: inputs[i].id ?? 0 });
         }
       }

@@ -5,8 +5,17 @@
  */
 import path from "node:path";
 import { describeWithTool, findTool } from "../support/test-env";
-import { startTestApp, type TestApp } from "../support/test-app";
-import { ALL_VERSIONS, expectFullScenario, runClientScript, SCENARIO_RESPONSES } from "./scenario";
+import { startTestApp, TEST_ENCRYPTION_KEY, type TestApp } from "../support/test-app";
+import {
+  ALL_VERSIONS,
+  expectFullScenario,
+  expectOperationsScenario,
+  OPERATIONS_RESPONSES,
+  OPERATIONS_VERSIONS,
+  runClientScript,
+  SCENARIO_RESPONSES,
+  setUpOperations,
+} from "./scenario";
 
 const SCRIPT = path.join(__dirname, "php", "mktows_client.php");
 const php = findTool(["php"], ["-r", "exit(class_exists('SoapClient') ? 0 : 1);"]);
@@ -27,6 +36,14 @@ describeWithTool("PHP SoapClient (php-soap, WSDL mode)", php !== undefined, "php
     // PHP reads an empty element as "" and a nil one as null; dateTimes stay the text sent.
     expectFullScenario(out, version, { emptyText: "", dateTime: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/, xsiNil: false });
     expect(out.checkedResponses).toBe(SCENARIO_RESPONSES);
+  });
+
+  it.each(OPERATIONS_VERSIONS)("runs getMultipleLeads, getLeadChanges, listOperation, mergeLeads, campaigns and MObject metadata on %s with exact answers", async (version) => {
+    await app.reset();
+    const extra = await setUpOperations(app);
+    const out = await runClientScript(php as string, SCRIPT, app.url, version, "operations", TEST_ENCRYPTION_KEY, extra);
+    expectOperationsScenario(out, version, { emptyText: "", dateTime: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/, xsiNil: false });
+    expect(out.checkedResponses).toBe(OPERATIONS_RESPONSES);
   });
 
   it("exits non-zero with the reason when the server answers a fault it did not expect", async () => {

@@ -11,7 +11,8 @@
  * matching nothing) → faults 20103, 20105, 20014.
  */
 import { execFile } from "node:child_process";
-import { TEST_ENCRYPTION_KEY, TEST_USER_ID } from "../support/test-app";
+import { standardFields } from "../../src/domain/lead-fields";
+import { TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
 
 /** Versions the scenario runs on: every path the server answers (SPEC §5). */
 export const ALL_VERSIONS = ["2_0", "2_1", "2_2", "2_3", "2_4", "2_5", "2_6", "2_7", "2_8", "2_9", "3_0", "3_1"] as const;
@@ -259,17 +260,280 @@ export function expectFullScenario(out: ScenarioOutput, version: string, quirks:
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// The "operations" scenario: the lead operations the full scenario does not call, on the
+// versions whose shapes differ (2_2: no activityNameFilter, xs:int ids; 2_7: xs:long ids;
+// 3_1: marketoGUID in change records).
+//
+// Steps, on an empty database with a list, a campaign and a custom field (setUpOperations):
+// syncMultipleLeads ann (with the custom field), bob, carl (ids 1-3; activities 1-3 New Lead) →
+// getMultipleLeads LeadKeySelector EMAIL ann, carl → LastUpdateAtSelector batchSize 1 following
+// newStreamPosition to the end → syncLead carl Unsubscribed=true (activity 4) → getLeadChanges
+// from oldestCreatedAt (batchSize 2), then from its offset filtered on "Change Data Value" (2_2:
+// activityFilter ChangeDataValue) → listOperation ADDTOLIST 1,2 / ISMEMBEROFLIST 1,3 /
+// REMOVEFROMLIST 2 / ISMEMBEROFLIST 1,2 → a duplicate of ann (4) merged into 1 → getLead ann →
+// getCampaignsForSource → requestCampaign (Unsubscribed=false) on carl → getLead carl →
+// describeMObject LeadRecord → listMObjects.
+// ---------------------------------------------------------------------------------------------
+
+export const OPERATIONS_VERSIONS = ["2_2", "2_7", "3_1"] as const;
+export const OPERATIONS_LIST = { programName: "Prog", name: "Members" };
+export const OPERATIONS_CAMPAIGN = {
+  programName: "Prog",
+  name: "Resubscribe",
+  description: "Re-subscribes the lead",
+  steps: [{ type: "changeDataValue", attribute: "Unsubscribed", value: "false" }],
+};
+export const OPERATIONS_FIELD = { name: "FavoriteColor", attrType: "string", displayName: "Favorite Color" };
+/** Answers of the operations scenario: 20 calls, every one a success. */
+export const OPERATIONS_RESPONSES = 20;
+
+/** Declares the list, the campaign and the custom field; returns the script's extra arguments. */
+export async function setUpOperations(app: Pick<TestApp, "admin">): Promise<string[]> {
+  expect(await app.admin("POST", "/lists", OPERATIONS_LIST)).toEqual({ status: 201, body: { id: 1 } });
+  expect(await app.admin("POST", "/campaigns", OPERATIONS_CAMPAIGN)).toEqual({ status: 201, body: { id: 1 } });
+  expect(await app.admin("POST", "/fields", OPERATIONS_FIELD)).toEqual({ status: 201, body: OPERATIONS_FIELD });
+  return [`${OPERATIONS_LIST.programName}.${OPERATIONS_LIST.name}`, `${OPERATIONS_CAMPAIGN.programName}.${OPERATIONS_CAMPAIGN.name}`];
+}
+
+export interface MultipleLeadsJson {
+  returnCount: number;
+  remainingCount: number;
+  /** "" at the end; the scripts print "<position>" for any other (opaque) value. */
+  newStreamPosition: string;
+  leadRecordList: LeadJson[] | null;
+}
+
+export interface LeadChangeRecordJson {
+  id: number | null;
+  marketoGUID?: string;
+  activityDateTime: string;
+  activityType: string;
+  mktgAssetName: string | null;
+  activityAttributes: Array<[string, string | null, string | null]> | null;
+  campaign: string | null;
+  mktPersonId: string;
+  xsiNil?: string[];
+}
+
+export interface LeadChangesJson {
+  returnCount: number;
+  remainingCount: number;
+  newStartPosition: ActivityJson["newStartPosition"];
+  leadChangeRecordList: LeadChangeRecordJson[] | null;
+}
+
+export interface ListOperationJson {
+  success: boolean;
+  /** [keyType, keyValue, status] per leadStatus; null for a nil statusList. */
+  statusList: Array<[string, string, boolean]> | null;
+}
+
+export interface FieldMetadataJson {
+  name: string;
+  description: string | null;
+  displayName: string | null;
+  sourceObject: string | null;
+  dataType: string;
+  size: number | null;
+  isReadonly: boolean;
+  isUpdateBlocked: boolean;
+  isName: boolean | null;
+  isPrimaryKey: boolean;
+  isCustom: boolean;
+  isDynamic: boolean;
+  dynamicFieldRef: string | null;
+  updatedAt: string;
+  xsiNil?: string[];
+}
+
+export interface OperationsOutput {
+  client: string;
+  version: string;
+  scenario: string;
+  since: string;
+  created: SyncStatusJson[];
+  multipleByKeys: MultipleLeadsJson;
+  multipleByUpdate: MultipleLeadsJson[];
+  unsubscribe: SyncLeadJson;
+  changes: LeadChangesJson;
+  changesNext: LeadChangesJson;
+  listAdd: ListOperationJson;
+  listIsMember: ListOperationJson;
+  listRemove: ListOperationJson;
+  listIsMemberAfterRemove: ListOperationJson;
+  duplicate: SyncStatusJson[];
+  merge: { winningLeadId: number | null; losingLeadIdList: number[] | null; status: string; error: string | null; xsiNil?: string[] };
+  getLeadAfterMerge: GetLeadJson;
+  campaigns: { returnCount: number; campaignRecordList: Array<{ id: number; name: string; description: string }> | null };
+  requestCampaign: boolean;
+  getLeadAfterCampaign: GetLeadJson;
+  describeLeadRecord: {
+    name: string;
+    description: string | null;
+    isCustom: boolean;
+    isVirtual: boolean;
+    fieldList: FieldMetadataJson[];
+    updatedAt: string;
+    xsiNil?: string[];
+  };
+  listMObjects: string[];
+  validatedResponses?: number;
+  checkedResponses?: number;
+}
+
+function changeRecord(quirks: ClientQuirks, version: string, id: number, leadId: number, type: string, asset: string, attributes: Array<[string, string]>): LeadChangeRecordJson {
+  const empty = (v: string): string | null => (v === "" ? quirks.emptyText : v);
+  return {
+    id,
+    ...(version >= "3_0" ? { marketoGUID: String(id) } : {}),
+    activityDateTime: expect.stringMatching(quirks.dateTime) as unknown as string,
+    activityType: type,
+    mktgAssetName: empty(asset),
+    activityAttributes: attributes.map(([n, v]) => [n, null, empty(v)]),
+    campaign: quirks.emptyText,
+    mktPersonId: String(leadId),
+    ...(quirks.xsiNil ? { xsiNil: [] } : {}),
+  };
+}
+
+const newLeadChange = (quirks: ClientQuirks, version: string, id: number): LeadChangeRecordJson =>
+  changeRecord(quirks, version, id, id, "New Lead", "", [
+    ["Source Type", "Web service API"],
+    ["Source Info", "Web service API"],
+    ["Created Date", expect.stringMatching(/^\d{4}-\d\d-\d\d$/) as unknown as string],
+    ["Lead ID", String(id)],
+  ]);
+
+/** Asserts every exact value of the operations scenario, run on an empty database after setUpOperations. */
+export function expectOperationsScenario(out: OperationsOutput, version: string, quirks: ClientQuirks): void {
+  expect(out.version).toBe(version);
+  expect(out.scenario).toBe("operations");
+  const sub = (v: "0" | "1") => attr("boolean", v);
+  const ann = lead(quirks, 1, "ann@example.com", { Unsubscribed: sub("0"), FavoriteColor: attr("string", "blue"), FirstName: attr("string", "Ann") });
+  const bob = lead(quirks, 2, "bob@example.com", { Unsubscribed: sub("0"), FirstName: attr("string", "Bob") });
+  const carl = lead(quirks, 3, "carl@example.com", { Unsubscribed: sub("0"), FirstName: attr("string", "Carl") });
+  const created = (leadId: number): SyncStatusJson => ({ leadId, status: "CREATED", error: null });
+
+  expect(out.created).toEqual([created(1), created(2), created(3)]);
+  // getMultipleLeads: the two keys' leads in one page, then one lead per page by update time.
+  expect(out.multipleByKeys).toEqual({ returnCount: 2, remainingCount: 0, newStreamPosition: "", leadRecordList: [ann, carl] });
+  expect(out.multipleByUpdate).toEqual([
+    { returnCount: 1, remainingCount: 2, newStreamPosition: "<position>", leadRecordList: [ann] },
+    { returnCount: 1, remainingCount: 1, newStreamPosition: "<position>", leadRecordList: [bob] },
+    { returnCount: 1, remainingCount: 0, newStreamPosition: "", leadRecordList: [carl] },
+  ]);
+  expect(out.unsubscribe).toEqual({ leadId: 3, syncStatus: { leadId: 3, status: "UPDATED", error: null }, leadRecord: null });
+
+  // getLeadChanges: two of the four rows from the date (echoed back), then the one
+  // Change Data Value row after the offset.
+  expect(out.since).toMatch(quirks.dateTime);
+  expect(out.changes).toEqual({
+    returnCount: 2,
+    remainingCount: 2,
+    newStartPosition: { ...NIL_POSITION, oldestCreatedAt: out.since, offset: expect.stringMatching(/\S/) as unknown as string },
+    leadChangeRecordList: [newLeadChange(quirks, version, 1), newLeadChange(quirks, version, 2)],
+  });
+  for (const r of out.changes.leadChangeRecordList ?? []) {
+    expect(r.activityAttributes?.[2][2]).toBe(r.activityDateTime.slice(0, 10));
+    expect(Math.abs(Date.parse(r.activityDateTime) - Date.now())).toBeLessThan(10 * 60 * 1000);
+  }
+  expect(out.changesNext).toEqual({
+    returnCount: 1,
+    remainingCount: 0,
+    newStartPosition: { ...NIL_POSITION, offset: expect.stringMatching(/\S/) as unknown as string },
+    leadChangeRecordList: [
+      changeRecord(quirks, version, 4, 3, "Change Data Value", "Unsubscribed", [
+        ["Attribute Name", "Unsubscribed"],
+        ["Old Value", "false"],
+        ["New Value", "true"],
+        ["Reason", "Web service API"],
+        ["Source", "Web service API"],
+        ["Lead ID", "3"],
+      ]),
+    ],
+  });
+  expect(out.changesNext.newStartPosition.offset).not.toBe(out.changes.newStartPosition.offset);
+
+  // listOperation: ADDTOLIST and REMOVEFROMLIST answer a nil statusList; ISMEMBEROFLIST one status per key.
+  expect(out.listAdd).toEqual({ success: true, statusList: null });
+  expect(out.listIsMember).toEqual({ success: false, statusList: [["IDNUM", "1", true], ["IDNUM", "3", false]] });
+  expect(out.listRemove).toEqual({ success: true, statusList: null });
+  expect(out.listIsMemberAfterRemove).toEqual({ success: false, statusList: [["IDNUM", "1", true], ["IDNUM", "2", false]] });
+
+  // mergeLeads: the duplicate (4) into ann (1); the winner keeps its values and gains the loser's City.
+  expect(out.duplicate).toEqual([created(4)]);
+  expect(out.merge).toEqual({ winningLeadId: 1, losingLeadIdList: [4], status: "MERGED", error: null, ...(quirks.xsiNil ? { xsiNil: ["error"] } : {}) });
+  expect(out.getLeadAfterMerge).toEqual({
+    count: 1,
+    leadRecordList: [lead(quirks, 1, "ann@example.com", { Unsubscribed: sub("0"), City: attr("string", "Lyon"), FavoriteColor: attr("string", "blue"), FirstName: attr("string", "Ann") })],
+  });
+
+  // The campaign's Change Data Value step re-subscribed carl.
+  expect(out.campaigns).toEqual({
+    returnCount: 1,
+    campaignRecordList: [{ id: 1, name: `${OPERATIONS_CAMPAIGN.programName}.${OPERATIONS_CAMPAIGN.name}`, description: OPERATIONS_CAMPAIGN.description }],
+  });
+  expect(out.requestCampaign).toBe(true);
+  expect(out.getLeadAfterCampaign).toEqual({ count: 1, leadRecordList: [carl] });
+
+  // describeMObject LeadRecord: Id, the standard catalogue, then the declared field (isCustom).
+  const epoch = "1970-01-01T00:00:00+00:00";
+  const field = (name: string, displayName: string, dataType: string, flags: { isCustom?: boolean; isPrimaryKey?: boolean; isReadonly?: boolean } = {}): FieldMetadataJson => ({
+    name,
+    description: null,
+    displayName,
+    sourceObject: null,
+    dataType,
+    size: null,
+    isReadonly: flags.isReadonly ?? false,
+    isUpdateBlocked: false,
+    isName: null,
+    isPrimaryKey: flags.isPrimaryKey ?? false,
+    isCustom: flags.isCustom ?? false,
+    isDynamic: false,
+    dynamicFieldRef: null,
+    updatedAt: epoch,
+    ...(quirks.xsiNil ? { xsiNil: ["description", "sourceObject", "size", "isName", "dynamicFieldRef"] } : {}),
+  });
+  expect(out.describeLeadRecord).toEqual({
+    name: "LeadRecord",
+    description: null,
+    isCustom: false,
+    isVirtual: false,
+    fieldList: [
+      field("Id", "Id", "integer", { isPrimaryKey: true, isReadonly: true }),
+      ...standardFields.map((f) => field(f.name, f.displayName, f.type)),
+      field(OPERATIONS_FIELD.name, OPERATIONS_FIELD.displayName, OPERATIONS_FIELD.attrType, { isCustom: true }),
+    ],
+    updatedAt: epoch,
+    ...(quirks.xsiNil ? { xsiNil: ["description"] } : {}),
+  });
+  expect(out.describeLeadRecord.fieldList.filter((f) => f.isCustom).map((f) => f.name)).toEqual([OPERATIONS_FIELD.name]);
+  expect(out.listMObjects).toEqual(["LeadRecord", "ActivityRecord"]);
+}
+
 /** Runs a client script; resolves with its JSON, rejects with its stderr and exit code. */
-export function runClientScript(command: string, script: string, baseUrl: string, version: string, scenario = "full", key = TEST_ENCRYPTION_KEY): Promise<ScenarioOutput> {
+export function runClientScript(command: string, script: string, baseUrl: string, version: string, scenario?: string, key?: string): Promise<ScenarioOutput>;
+export function runClientScript(command: string, script: string, baseUrl: string, version: string, scenario: "operations", key: string, extra: string[]): Promise<OperationsOutput>;
+export function runClientScript(
+  command: string,
+  script: string,
+  baseUrl: string,
+  version: string,
+  scenario = "full",
+  key = TEST_ENCRYPTION_KEY,
+  extra: string[] = [],
+): Promise<ScenarioOutput | OperationsOutput> {
   return new Promise((resolve, reject) => {
-    execFile(command, [script, baseUrl, TEST_USER_ID, key, version, scenario], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, [script, baseUrl, TEST_USER_ID, key, version, scenario, ...extra], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         const code = (error as { code?: unknown }).code;
         reject(new Error(`${command} ${script} ${version} ${scenario} failed (exit ${String(code)}${error.killed ? ", killed on timeout" : ""}):\n${stderr}${stdout}`));
         return;
       }
       try {
-        resolve(JSON.parse(stdout) as ScenarioOutput);
+        resolve(JSON.parse(stdout) as ScenarioOutput | OperationsOutput);
       } catch {
         reject(new Error(`${script} printed no JSON:\n${stdout}\n${stderr}`));
       }

@@ -4,8 +4,17 @@
  */
 import path from "node:path";
 import { describeWithTool, findTool } from "../support/test-env";
-import { startTestApp, type TestApp } from "../support/test-app";
-import { ALL_VERSIONS, expectFullScenario, runClientScript, SCENARIO_RESPONSES } from "./scenario";
+import { startTestApp, TEST_ENCRYPTION_KEY, type TestApp } from "../support/test-app";
+import {
+  ALL_VERSIONS,
+  expectFullScenario,
+  expectOperationsScenario,
+  OPERATIONS_RESPONSES,
+  OPERATIONS_VERSIONS,
+  runClientScript,
+  SCENARIO_RESPONSES,
+  setUpOperations,
+} from "./scenario";
 
 const SCRIPT = path.join(__dirname, "python", "mktows_zeep.py");
 // Debian's interpreter first: a pyenv `python3` on PATH usually has no zeep.
@@ -26,6 +35,14 @@ describeWithTool("zeep client (python3-zeep, strict, XSD-validated)", python !==
     expect(out.client).toMatch(/^zeep \d/);
     expectFullScenario(out, version, { emptyText: null, dateTime: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/, xsiNil: true });
     expect(out.validatedResponses).toBe(SCENARIO_RESPONSES);
+  });
+
+  it.each(OPERATIONS_VERSIONS)("runs getMultipleLeads, getLeadChanges, listOperation, mergeLeads, campaigns and MObject metadata on %s with exact answers", async (version) => {
+    await app.reset();
+    const extra = await setUpOperations(app);
+    const out = await runClientScript(python as string, SCRIPT, app.url, version, "operations", TEST_ENCRYPTION_KEY, extra);
+    expectOperationsScenario(out, version, { emptyText: null, dateTime: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/, xsiNil: true });
+    expect(out.validatedResponses).toBe(OPERATIONS_RESPONSES);
   });
 
   it("exits non-zero with the reason when the server answers a fault it did not expect", async () => {

@@ -3,8 +3,10 @@
  * A real client for the mktows server: PHP ext/soap SoapClient in WSDL mode, loading the served
  * WSDL, with the AuthenticationHeader as a SoapHeader, as Marketo's own PHP samples did.
  *
- * Usage: php mktows_client.php BASE_URL USER_ID ENCRYPTION_KEY VERSION SCENARIO
- *   SCENARIO: "full" (every step, on an empty database) or "smoke" (create + read back).
+ * Usage: php mktows_client.php BASE_URL USER_ID ENCRYPTION_KEY VERSION SCENARIO [LIST_NAME CAMPAIGN_NAME]
+ *   SCENARIO: "full" (every step, on an empty database), "smoke" (create + read back) or
+ *   "operations" (getMultipleLeads, getLeadChanges, listOperation, mergeLeads, campaigns,
+ *   describeMObject and listMObjects, on an empty database with the named list and campaign).
  *
  * Prints one JSON object on stdout. On any failure (an unexpected fault, a missing fault, an
  * unexpected HTTP status, a response SoapClient cannot read) it prints
@@ -23,7 +25,7 @@ final class Session
     public SoapClient $client;
     public int $checked = 0;
 
-    public function __construct(private string $baseUrl, private string $userId, private string $key, private string $version)
+    public function __construct(private string $baseUrl, private string $userId, private string $key, public string $version)
     {
         $endpoint = rtrim($baseUrl, '/') . '/soap/mktows/' . $version;
         try {
@@ -80,6 +82,23 @@ final class Session
         }
         $this->checked++;
         return $result;
+    }
+
+    /**
+     * Repeats a call (one answer counted) until $done($result): getLeadChanges only shows rows of
+     * transactions that have ended, which can lag a moment.
+     */
+    public function callUntil(callable $done, string $operation, array $params): object
+    {
+        $deadline = microtime(true) + 15;
+        for (;;) {
+            $result = $this->call($operation, $params);
+            if ($done($result) || microtime(true) > $deadline) {
+                return $result;
+            }
+            $this->checked--;
+            usleep(50000);
+        }
     }
 
     /** Calls and expects a Marketo fault; returns what SoapClient made of it. */
@@ -271,18 +290,178 @@ function scenarioFull(Session $s, array &$out): void
     ];
 }
 
+/** A concrete LeadSelector: LeadSelector is abstract, so the value carries its xsi:type. */
+function selector(string $type, array $fields): SoapVar
+{
+    return new SoapVar((object) $fields, SOAP_ENC_OBJECT, $type, MKTOWS_NS);
+}
+
+function idKeys(int ...$ids): array
+{
+    return ['leadKey' => array_map(fn (int $id) => ['keyType' => 'IDNUM', 'keyValue' => (string) $id], $ids)];
+}
+
+function multipleJson(object $res): array
+{
+    $r = $res->result;
+    return [
+        'returnCount' => $r->returnCount,
+        'remainingCount' => $r->remainingCount,
+        'newStreamPosition' => (string) $r->newStreamPosition,
+        'leadRecordList' => $r->leadRecordList === null ? null : array_map('leadJson', items($r->leadRecordList->leadRecord ?? null)),
+    ];
+}
+
+function changesJson(object $res): array
+{
+    $r = $res->result;
+    $records = null;
+    if ($r->leadChangeRecordList !== null) {
+        $records = [];
+        foreach (items($r->leadChangeRecordList->leadChangeRecord ?? null) as $c) {
+            $rec = get_object_vars($c);
+            if ($c->activityAttributes !== null) {
+                $rec['activityAttributes'] = [];
+                foreach (items($c->activityAttributes->attribute ?? null) as $a) {
+                    $rec['activityAttributes'][] = [$a->attrName, $a->attrType, $a->attrValue];
+                }
+            }
+            $records[] = $rec;
+        }
+    }
+    $p = $r->newStartPosition;
+    return [
+        'returnCount' => $r->returnCount,
+        'remainingCount' => $r->remainingCount,
+        'newStartPosition' => [
+            'latestCreatedAt' => $p->latestCreatedAt,
+            'oldestCreatedAt' => $p->oldestCreatedAt,
+            'activityCreatedAt' => $p->activityCreatedAt,
+            'offset' => $p->offset,
+        ],
+        'leadChangeRecordList' => $records,
+    ];
+}
+
+function listJson(object $res): array
+{
+    $r = $res->result;
+    return [
+        'success' => $r->success,
+        'statusList' => $r->statusList === null ? null : array_map(
+            fn (object $st) => [$st->leadKey->keyType, $st->leadKey->keyValue, $st->status],
+            items($r->statusList->leadStatus ?? null),
+        ),
+    ];
+}
+
+/**
+ * The other lead operations (scenario.ts expectOperationsScenario), on an empty database where
+ * the spec declared a list, a campaign (step Unsubscribed=false) and a custom field.
+ */
+function scenarioOperations(Session $s, array &$out, string $listName, string $campaignName): void
+{
+    $ago = (new DateTimeImmutable('-1 hour', new DateTimeZone('UTC')))->format(DATE_W3C);
+    $out['since'] = $ago;
+    // 1. three leads (1-3), one of them with the custom field.
+    $out['created'] = syncMultipleJson($s->call('syncMultipleLeads', ['leadRecordList' => ['leadRecord' => [
+        ['Email' => 'ann@example.com', 'leadAttributeList' => attrs([['FirstName', 'Ann'], ['FavoriteColor', 'blue']])],
+        ['Email' => 'bob@example.com', 'leadAttributeList' => attrs([['FirstName', 'Bob']])],
+        ['Email' => 'carl@example.com', 'leadAttributeList' => attrs([['FirstName', 'Carl']])],
+    ]]]));
+    // 2. getMultipleLeads by a LeadKeySelector with two emails.
+    $out['multipleByKeys'] = multipleJson($s->call('getMultipleLeads', [
+        'leadSelector' => selector('LeadKeySelector', ['keyType' => 'EMAIL', 'keyValues' => ['stringItem' => ['ann@example.com', 'carl@example.com']]]),
+    ]));
+    // 3. LastUpdateAtSelector one lead at a time, following newStreamPosition to the end.
+    $pages = [multipleJson($s->call('getMultipleLeads', [
+        'leadSelector' => selector('LastUpdateAtSelector', ['oldestUpdatedAt' => $ago]),
+        'batchSize' => 1,
+    ]))];
+    while ($pages[count($pages) - 1]['newStreamPosition'] !== '' && count($pages) < 10) {
+        $pages[] = multipleJson($s->call('getMultipleLeads', ['streamPosition' => $pages[count($pages) - 1]['newStreamPosition'], 'batchSize' => 1]));
+    }
+    foreach ($pages as &$p) {
+        $p['newStreamPosition'] = $p['newStreamPosition'] === '' ? '' : '<position>';
+    }
+    unset($p);
+    $out['multipleByUpdate'] = $pages;
+    // 4. unsubscribe carl (a Change Data Value row), then getLeadChanges from a date, then from
+    //    the offset with a name filter (2_2 has no activityNameFilter: the type filter instead).
+    $out['unsubscribe'] = syncResultJson($s->call('syncLead', [
+        'leadRecord' => ['Email' => 'carl@example.com', 'leadAttributeList' => attrs([['Unsubscribed', 'true']])],
+        'returnLead' => false,
+    ]));
+    $first = $s->callUntil(
+        fn (object $r) => $r->result->returnCount + $r->result->remainingCount >= 4,
+        'getLeadChanges',
+        ['startPosition' => ['oldestCreatedAt' => $ago], 'batchSize' => 2],
+    );
+    $out['changes'] = changesJson($first);
+    $named = $s->version === '2_2'
+        ? ['activityFilter' => ['includeTypes' => ['activityType' => ['ChangeDataValue']]]]
+        : ['activityNameFilter' => ['stringItem' => ['Change Data Value']]];
+    $out['changesNext'] = changesJson($s->call('getLeadChanges', ['startPosition' => ['offset' => $first->result->newStartPosition->offset]] + $named));
+    // 5. listOperation on the spec's list.
+    $listOp = fn (string $op, int ...$ids) => listJson($s->call('listOperation', [
+        'listOperation' => $op,
+        'listKey' => ['keyType' => 'MKTOLISTNAME', 'keyValue' => $listName],
+        'listMemberList' => idKeys(...$ids),
+    ]));
+    $out['listAdd'] = $listOp('ADDTOLIST', 1, 2);
+    $out['listIsMember'] = $listOp('ISMEMBEROFLIST', 1, 3);
+    $out['listRemove'] = $listOp('REMOVEFROMLIST', 2);
+    $out['listIsMemberAfterRemove'] = $listOp('ISMEMBEROFLIST', 1, 2);
+    // 6. a duplicate of ann (lead 4) merged into lead 1.
+    $out['duplicate'] = syncMultipleJson($s->call('syncMultipleLeads', [
+        'leadRecordList' => ['leadRecord' => [['Email' => 'ann@example.com', 'leadAttributeList' => attrs([['FirstName', 'Dup'], ['City', 'Lyon']])]]],
+        'dedupEnabled' => false,
+    ]));
+    $m = $s->call('mergeLeads', [
+        'winningLeadKeyList' => attrs([['IDNUM', '1']]),
+        'losingLeadKeyLists' => ['keyList' => [attrs([['IDNUM', '4']])]],
+    ])->result->mergeStatus;
+    $out['merge'] = [
+        'winningLeadId' => $m->winningLeadId,
+        'losingLeadIdList' => $m->losingLeadIdList === null ? null : items($m->losingLeadIdList->integerItem ?? null),
+        'status' => $m->status,
+        'error' => $m->error,
+    ];
+    $out['getLeadAfterMerge'] = getLeadJson($s->call('getLead', ['leadKey' => ['keyType' => 'EMAIL', 'keyValue' => 'ann@example.com']]));
+    // 7. the campaign re-subscribes carl.
+    $c = $s->call('getCampaignsForSource', ['source' => 'MKTOWS'])->result;
+    $records = $c->campaignRecordList === null ? null : array_map('get_object_vars', items($c->campaignRecordList->campaignRecord ?? null));
+    $out['campaigns'] = ['returnCount' => $c->returnCount, 'campaignRecordList' => $records];
+    $found = array_values(array_filter($records ?? [], fn (array $r) => $r['name'] === $campaignName));
+    if (count($found) !== 1) {
+        throw new Failure("getCampaignsForSource: no campaign named $campaignName");
+    }
+    $out['requestCampaign'] = $s->call('requestCampaign', [
+        'source' => 'MKTOWS',
+        'campaignId' => $found[0]['id'],
+        'leadList' => ['leadKey' => [['keyType' => 'EMAIL', 'keyValue' => 'carl@example.com']]],
+    ])->result->success;
+    $out['getLeadAfterCampaign'] = getLeadJson($s->call('getLead', ['leadKey' => ['keyType' => 'IDNUM', 'keyValue' => '3']]));
+    // 8. describeMObject and listMObjects.
+    $meta = $s->call('describeMObject', ['objectName' => 'LeadRecord'])->result->metadata;
+    $described = get_object_vars($meta);
+    $described['fieldList'] = array_map('get_object_vars', items($meta->fieldList->field ?? null));
+    $out['describeLeadRecord'] = $described;
+    $out['listMObjects'] = items($s->call('listMObjects', [])->result->objects ?? null);
+}
+
 function main(array $argv): int
 {
-    $scenarios = ['full' => 'scenarioFull', 'smoke' => 'scenarioSmoke'];
-    if (count($argv) !== 6 || !isset($scenarios[$argv[5]])) {
-        fwrite(STDERR, "usage: php mktows_client.php BASE_URL USER_ID ENCRYPTION_KEY VERSION full|smoke\n");
+    $scenarios = ['full' => 'scenarioFull', 'smoke' => 'scenarioSmoke', 'operations' => 'scenarioOperations'];
+    if (count($argv) < 6 || !isset($scenarios[$argv[5]]) || count($argv) !== ($argv[5] === 'operations' ? 8 : 6)) {
+        fwrite(STDERR, "usage: php mktows_client.php BASE_URL USER_ID ENCRYPTION_KEY VERSION full|smoke|operations [LIST_NAME CAMPAIGN_NAME]\n");
         return 2;
     }
     [, $baseUrl, $userId, $key, $version, $scenario] = $argv;
     try {
         $s = new Session($baseUrl, $userId, $key, $version);
         $out = ['client' => 'php ' . PHP_VERSION . ' SoapClient', 'version' => $version, 'scenario' => $scenario];
-        $scenarios[$scenario]($s, $out);
+        $scenarios[$scenario]($s, $out, ...array_slice($argv, 6));
         $out['checkedResponses'] = $s->checked;
     } catch (Failure $e) {
         fwrite(STDERR, "mktows_client.php: FAILED: {$e->getMessage()}\n");

@@ -3,8 +3,10 @@
 A real client for the mktows server: zeep (strict) loading the served WSDL, plus XSD
 validation of every raw response against the <xs:schema> of that same WSDL.
 
-Usage: mktows_zeep.py BASE_URL USER_ID ENCRYPTION_KEY VERSION SCENARIO
-  SCENARIO: "full" (every step below, on an empty database) or "smoke" (create + read back).
+Usage: mktows_zeep.py BASE_URL USER_ID ENCRYPTION_KEY VERSION SCENARIO [LIST_NAME CAMPAIGN_NAME]
+  SCENARIO: "full" (every step below, on an empty database), "smoke" (create + read back) or
+  "operations" (getMultipleLeads, getLeadChanges, listOperation, mergeLeads, campaigns,
+  describeMObject and listMObjects, on an empty database with the named list and campaign).
 
 Prints one JSON object on stdout. On any failure (a transport error, an unexpected fault, a
 missing fault, a response that does not validate) it prints "mktows_zeep: FAILED: <why>" on
@@ -18,6 +20,7 @@ import hmac
 import json
 import re
 import sys
+import time
 
 from lxml import etree
 from zeep import Client, Settings
@@ -184,6 +187,7 @@ class Session:
     def __init__(self, base_url, user_id, key, version):
         self.user_id = user_id
         self.key = key
+        self.version = version
         self.transport = RecordingTransport(timeout=30, operation_timeout=30)
         wsdl_url = "%s/soap/mktows/%s?WSDL" % (base_url.rstrip("/"), version)
         self.client = Client(wsdl_url, settings=Settings(strict=True), transport=self.transport)
@@ -209,6 +213,17 @@ class Session:
         self.validator.success(self.transport.last, response_element, operation)
         body = etree.fromstring(self.transport.last[2]).find("{%s}Body" % SOAP_ENV_NS)
         return result, body[0]
+
+    def call_until(self, done, operation, response_element, **params):
+        """Repeats a call (each answer validated, one counted) until done(result): getLeadChanges
+        only shows rows of transactions that have ended, which can lag a moment (SPEC §getLeadChanges)."""
+        deadline = datetime.datetime.now() + datetime.timedelta(seconds=15)
+        while True:
+            result = self.call(operation, response_element, **params)
+            if done(result[0]) or datetime.datetime.now() > deadline:
+                return result
+            self.validator.count -= 1
+            time.sleep(0.05)
 
     def expect_fault(self, what, operation, signature=None, **params):
         try:
@@ -407,20 +422,182 @@ def scenario_full(s, out):
     }
 
 
-SCENARIOS = {"full": scenario_full, "smoke": scenario_smoke}
+def selector(s, type_name, **fields):
+    """A concrete LeadSelector: zeep writes xsi:type for a value of the derived type."""
+    return s.client.get_type("{%s}%s" % (MKTOWS_NS, type_name))(**fields)
+
+
+def multiple_json(call):
+    result, raw = call
+    raw_list = raw.find("result/leadRecordList")
+    records = nillable(result.leadRecordList, raw_list, "getMultipleLeads leadRecordList")
+    return {
+        "returnCount": result.returnCount,
+        "remainingCount": result.remainingCount,
+        "newStreamPosition": result.newStreamPosition or "",
+        "leadRecordList": None if records is None else [lead_json(r, x) for r, x in zip(records.leadRecord, raw_list.findall("leadRecord"))],
+    }
+
+
+def changes_json(call):
+    result, raw = call
+    raw_list = raw.find("result/leadChangeRecordList")
+    records = nillable(result.leadChangeRecordList, raw_list, "getLeadChanges leadChangeRecordList")
+    out = {
+        "returnCount": result.returnCount,
+        "remainingCount": result.remainingCount,
+        "newStartPosition": to_json(result.newStartPosition),
+        "leadChangeRecordList": None,
+    }
+    if records is not None:
+        out["leadChangeRecordList"] = []
+        for rec, raw_rec in zip(records.leadChangeRecord, raw_list.findall("leadChangeRecord")):
+            r = {k: v for k, v in to_json(rec).items() if not (k == "marketoGUID" and v is None)}
+            attributes = r.get("activityAttributes")
+            r["activityAttributes"] = None if attributes is None else [[a["attrName"], a["attrType"], a["attrValue"]] for a in attributes["attribute"]]
+            r["xsiNil"] = nil_children(raw_rec)
+            out["leadChangeRecordList"].append(r)
+    return out
+
+
+def list_json(call):
+    result, raw = call
+    raw_list = raw.find("result/statusList")
+    statuses = nillable(result.statusList, raw_list, "listOperation statusList")
+    return {
+        "success": result.success,
+        "statusList": None if statuses is None else [[st.leadKey.keyType, st.leadKey.keyValue, st.status] for st in statuses.leadStatus],
+    }
+
+
+def id_keys(*ids):
+    return {"leadKey": [{"keyType": "IDNUM", "keyValue": str(i)} for i in ids]}
+
+
+def scenario_operations(s, out, list_name, campaign_name):
+    """The other lead operations (scenario.ts expectOperationsScenario), on an empty database
+    where the spec declared a list, a campaign (step Unsubscribed=false) and a custom field."""
+    ago = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=1)
+    out["since"] = ago.isoformat()
+    # 1. three leads (1-3), one of them with the custom field.
+    out["created"] = sync_multiple_json(
+        s.call(
+            "syncMultipleLeads",
+            "successSyncMultipleLeads",
+            leadRecordList={
+                "leadRecord": [
+                    {"Email": "ann@example.com", "leadAttributeList": attrs(("FirstName", "Ann"), ("FavoriteColor", "blue"))},
+                    {"Email": "bob@example.com", "leadAttributeList": attrs(("FirstName", "Bob"))},
+                    {"Email": "carl@example.com", "leadAttributeList": attrs(("FirstName", "Carl"))},
+                ]
+            },
+        )
+    )
+    # 2. getMultipleLeads by a LeadKeySelector with two emails.
+    out["multipleByKeys"] = multiple_json(
+        s.call(
+            "getMultipleLeads",
+            "successGetMultipleLeads",
+            leadSelector=selector(s, "LeadKeySelector", keyType="EMAIL", keyValues={"stringItem": ["ann@example.com", "carl@example.com"]}),
+        )
+    )
+    # 3. LastUpdateAtSelector one lead at a time, following newStreamPosition to the end.
+    pages = [multiple_json(s.call("getMultipleLeads", "successGetMultipleLeads", leadSelector=selector(s, "LastUpdateAtSelector", oldestUpdatedAt=ago), batchSize=1))]
+    while pages[-1]["newStreamPosition"] and len(pages) < 10:
+        pages.append(multiple_json(s.call("getMultipleLeads", "successGetMultipleLeads", streamPosition=pages[-1]["newStreamPosition"], batchSize=1)))
+    for p in pages:
+        p["newStreamPosition"] = "<position>" if p["newStreamPosition"] else ""
+    out["multipleByUpdate"] = pages
+    # 4. unsubscribe carl (a Change Data Value row), then getLeadChanges from a date, then from
+    #    the offset with a name filter (2_2 has no activityNameFilter: the type filter instead).
+    out["unsubscribe"] = sync_result_json(
+        s.call("syncLead", "successSyncLead", leadRecord={"Email": "carl@example.com", "leadAttributeList": attrs(("Unsubscribed", "true"))}, returnLead=False)
+    )
+    first = changes_json(
+        s.call_until(lambda r: r.returnCount + r.remainingCount >= 4, "getLeadChanges", "successGetLeadChanges", startPosition={"oldestCreatedAt": ago}, batchSize=2)
+    )
+    offset = first["newStartPosition"]["offset"]
+    if s.version == "2_2":
+        named = {"activityFilter": {"includeTypes": {"activityType": ["ChangeDataValue"]}}}
+    else:
+        named = {"activityNameFilter": {"stringItem": ["Change Data Value"]}}
+    second = changes_json(s.call("getLeadChanges", "successGetLeadChanges", startPosition={"offset": offset}, **named))
+    out["changes"] = first
+    out["changesNext"] = second
+    # 5. listOperation on the spec's list.
+    list_key = {"keyType": "MKTOLISTNAME", "keyValue": list_name}
+
+    def list_op(op, *ids):
+        return list_json(s.call("listOperation", "successListOperation", listOperation=op, listKey=list_key, listMemberList=id_keys(*ids)))
+
+    out["listAdd"] = list_op("ADDTOLIST", 1, 2)
+    out["listIsMember"] = list_op("ISMEMBEROFLIST", 1, 3)
+    out["listRemove"] = list_op("REMOVEFROMLIST", 2)
+    out["listIsMemberAfterRemove"] = list_op("ISMEMBEROFLIST", 1, 2)
+    # 6. a duplicate of ann (lead 4) merged into lead 1.
+    out["duplicate"] = sync_multiple_json(
+        s.call(
+            "syncMultipleLeads",
+            "successSyncMultipleLeads",
+            leadRecordList={"leadRecord": [{"Email": "ann@example.com", "leadAttributeList": attrs(("FirstName", "Dup"), ("City", "Lyon"))}]},
+            dedupEnabled=False,
+        )
+    )
+    merged, raw_merge = s.call(
+        "mergeLeads",
+        "successMergeLeads",
+        winningLeadKeyList=attrs(("IDNUM", "1")),
+        losingLeadKeyLists={"keyList": [attrs(("IDNUM", "4"))]},
+    )
+    # zeep unwraps a response whose result has a single child: here the MergeStatus itself.
+    status = merged
+    out["merge"] = {
+        "winningLeadId": status.winningLeadId,
+        "losingLeadIdList": None if status.losingLeadIdList is None else list(status.losingLeadIdList.integerItem),
+        "status": status.status,
+        "error": status.error,
+        "xsiNil": nil_children(raw_merge.find("result/mergeStatus")),
+    }
+    out["getLeadAfterMerge"] = get_lead_json(s.call("getLead", "successGetLead", leadKey={"keyType": "EMAIL", "keyValue": "ann@example.com"}))
+    # 7. the campaign re-subscribes carl.
+    campaigns, raw_campaigns = s.call("getCampaignsForSource", "successGetCampaignsForSource", source="MKTOWS")
+    records = nillable(campaigns.campaignRecordList, raw_campaigns.find("result/campaignRecordList"), "campaignRecordList")
+    out["campaigns"] = {
+        "returnCount": campaigns.returnCount,
+        "campaignRecordList": None if records is None else [to_json(c) for c in records.campaignRecord],
+    }
+    found = [c for c in (out["campaigns"]["campaignRecordList"] or []) if c["name"] == campaign_name]
+    if len(found) != 1:
+        raise Failure("getCampaignsForSource: no campaign named %r" % campaign_name)
+    requested, _raw = s.call("requestCampaign", "successRequestCampaign", source="MKTOWS", campaignId=found[0]["id"], leadList={"leadKey": [{"keyType": "EMAIL", "keyValue": "carl@example.com"}]})
+    out["requestCampaign"] = requested
+    out["getLeadAfterCampaign"] = get_lead_json(s.call("getLead", "successGetLead", leadKey={"keyType": "IDNUM", "keyValue": "3"}))
+    # 8. describeMObject and listMObjects.
+    described, raw_described = s.call("describeMObject", "successDescribeMObject", objectName="LeadRecord")
+    metadata = to_json(described)
+    metadata["fieldList"] = [
+        dict(f, xsiNil=nil_children(x)) for f, x in zip(metadata["fieldList"]["field"], raw_described.findall("result/metadata/fieldList/field"))
+    ]
+    metadata["xsiNil"] = nil_children(raw_described.find("result/metadata"))
+    out["describeLeadRecord"] = metadata
+    objects, _raw = s.call("listMObjects", "successListMObjects")
+    out["listMObjects"] = list(objects)
+
+
+SCENARIOS = {"full": scenario_full, "smoke": scenario_smoke, "operations": scenario_operations}
 
 
 def main(argv):
-    if len(argv) != 6 or argv[5] not in SCENARIOS:
+    if len(argv) < 6 or argv[5] not in SCENARIOS or len(argv) != (8 if argv[5] == "operations" else 6):
         sys.stderr.write(__doc__)
         return 2
-    base_url, user_id, key, version, scenario = argv[1:]
+    base_url, user_id, key, version, scenario = argv[1:6]
     try:
         import zeep
 
         s = Session(base_url, user_id, key, version)
         out = {"client": "zeep %s" % zeep.__version__, "version": version, "scenario": scenario}
-        SCENARIOS[scenario](s, out)
+        SCENARIOS[scenario](s, out, *argv[6:])
         out["validatedResponses"] = s.validator.count
     except Failure as e:
         sys.stderr.write("mktows_zeep: FAILED: %s\n" % e)
