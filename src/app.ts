@@ -2,7 +2,8 @@
  * The composition root: config → database → secrets → services → HTTP. main.ts runs it as a
  * process; the tests start it in-process the same way.
  */
-import type { Server } from "node:http";
+import http, { type Server } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { DataSource } from "typeorm";
@@ -126,13 +127,15 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     );
     app.use(soapErrorHandler);
 
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once("error", reject);
+    // HTTPS when a certificate is configured (for clients that cannot be pointed at plain HTTP).
+    const server: Server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
     return {
-      url: `http://127.0.0.1:${port}`,
+      url: `${config.tls ? "https" : "http"}://127.0.0.1:${port}`,
       secrets,
       dataSource,
       databaseKind: database.kind,

@@ -35,6 +35,8 @@ export interface Config {
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** How long a stop waits for in-flight requests before closing their connections. */
   readonly shutdownDrainMs: number;
+  /** PEM certificate chain and private key: when both are set the server speaks HTTPS only. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Users from MKTOWS_USERS_FILE (besides MKTOWS_USER_ID). */
   readonly apiUsers: ApiUserConfig[];
 }
@@ -95,7 +97,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: level as Config["logLevel"],
     shutdownDrainMs: int("SHUTDOWN_DRAIN_MS", 10000, 0, 600000),
     apiUsers: usersFrom(get("MKTOWS_USERS_FILE"), cwd),
+    tls: tlsFrom(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"), cwd),
   };
+}
+
+function tlsFrom(certFile: string | undefined, keyFile: string | undefined, cwd: string): Config["tls"] {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError("set both TLS_CERT_FILE and TLS_KEY_FILE, or neither");
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(path.resolve(cwd, file));
+    } catch (error) {
+      throw new ConfigError(`${name} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  return { cert: read("TLS_CERT_FILE", certFile), key: read("TLS_KEY_FILE", keyFile) };
 }
 
 function usersFrom(file: string | undefined, cwd: string): ApiUserConfig[] {

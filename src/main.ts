@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const app = await startApplication(config, logger);
-  const publicBase = config.publicUrl ?? `http://localhost:${new URL(app.url).port}`;
+  const publicBase = config.publicUrl ?? `${new URL(app.url).protocol}//localhost:${new URL(app.url).port}`;
   logger.log("info", "mktows started", {
     url: publicBase,
     wsdl: `${publicBase}/soap/mktows/2_2?WSDL`,
