@@ -61,7 +61,11 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
       rules,
     });
     await dataSource.initialize();
-    const applied = await migrate(dataSource, { lock: !embedded });
+    // PGlite behind a socket (ours, or one a test or operator started) is one shared session:
+    // see readsInTransactions. Its advisory locks exclude nothing, and it is one process's anyway.
+    const version = String((await dataSource.query("SELECT version() AS v"))[0]?.v ?? "");
+    const sharedSession = !!embedded || version.includes("PGlite");
+    const applied = await migrate(dataSource, { lock: !sharedSession });
     if (applied.length) logger.log("info", "migrations applied", { migrations: applied });
     const secrets = await loadInstanceSecrets(dataSource, {
       emailHashKey: config.emailHashKey,
@@ -74,6 +78,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
     const tx = new TypeOrmTransactionRunner(dataSource, {
       attempts: 8,
       deadlineMs: config.transactionTimeoutMs,
+      readsInTransactions: sharedSession,
       onRetry: (attempt, error) => logger.log("debug", "transaction retried", { attempt, error: String(error) }),
     });
     const fieldRegistry = new FieldRegistry({ tx });

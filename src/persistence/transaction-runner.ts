@@ -10,6 +10,13 @@ const RETRYABLE = new Set(["40001", "40P01", "23505"]);
 export interface RetryOptions {
   readonly attempts: number;
   /**
+   * Run reads in transactions too. The embedded database (PGlite) is one session shared by all
+   * connections: two connections' parameterized queries outside a transaction can interleave
+   * their protocol messages ("unnamed prepared statement does not exist"). In a transaction,
+   * pglite-socket runs one connection's messages at a time.
+   */
+  readonly readsInTransactions?: boolean;
+  /**
    * A unit of work still running after this many milliseconds (each attempt) has its database
    * connection closed and fails: a hung or unreachable server (no answer, no error) must not
    * hold a request forever. statement_timeout cannot help there, since the server enforces it.
@@ -38,6 +45,7 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
   ) {}
 
   async read<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    if (this.retry.readsInTransactions) return this.run(work);
     return work(createRepositories(this.dataSource.manager));
   }
 
