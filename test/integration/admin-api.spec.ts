@@ -3,9 +3,9 @@
  * the email-status view with its history, and /healthz. Errors are
  * { "error": { "code", "message" } } with 400/401/404.
  */
-import { assertInvariant } from "../support/invariant";
 import { flagRow, LeadDriver, Reasons, Sources } from "../support/lead-driver";
-import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from "../support/test-app";
+import { TEST_ADMIN_TOKEN, type TestApp } from "../support/test-app";
+import { useTestApp } from "../support/use-test-app";
 
 interface RawResponse {
   readonly status: number;
@@ -24,19 +24,9 @@ const bearer = `Bearer ${TEST_ADMIN_TOKEN}`;
 describe("admin API (SPEC §6)", () => {
   let app: TestApp;
   let d: LeadDriver;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    d = new LeadDriver(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((started, driver) => {
+    app = started;
+    d = driver;
   });
 
   /** A request with full control over headers and body (app.admin always sends the right token and JSON). */

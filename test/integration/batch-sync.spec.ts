@@ -3,25 +3,16 @@
  * fails inside the transaction (here: an Id that does not exist) is FAILED, the others apply
  * whole, and nothing the first, savepoint-free attempt wrote survives twice.
  */
-import { assertInvariant } from "../support/invariant";
 import { LeadDriver, Reasons } from "../support/lead-driver";
-import { startTestApp, type TestApp } from "../support/test-app";
+import type { TestApp } from "../support/test-app";
+import { useTestApp } from "../support/use-test-app";
 
 describe("syncMultipleLeads", () => {
   let app: TestApp;
   let leads: LeadDriver;
-  beforeAll(async () => {
-    app = await startTestApp();
-    leads = new LeadDriver(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((started, driver) => {
+    app = started;
+    leads = driver;
   });
 
   it("D8: a record failing inside the batch is FAILED and the others apply exactly once", async () => {

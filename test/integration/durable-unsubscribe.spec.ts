@@ -4,9 +4,9 @@
  * Change Data Value rows (SPEC §3) and the admin email-status view with its history. After
  * every test the invariant of SPEC §2 is checked in SQL.
  */
-import { assertInvariant } from "../support/invariant";
 import { flagRow, LeadDriver, Reasons, Sources } from "../support/lead-driver";
-import { startTestApp, type TestApp } from "../support/test-app";
+import type { TestApp } from "../support/test-app";
+import { useTestApp } from "../support/use-test-app";
 
 const soapChange = (unsubscribed: boolean, leadId: number) => ({
   unsubscribed,
@@ -26,19 +26,9 @@ const adminChange = (unsubscribed: boolean, leadId: number) => ({
 describe("durable unsubscribe (SPEC §2) through SOAP", () => {
   let app: TestApp;
   let d: LeadDriver;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    d = new LeadDriver(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((started, driver) => {
+    app = started;
+    d = driver;
   });
 
   const count = async (sql: string, params: unknown[] = []): Promise<number> => {

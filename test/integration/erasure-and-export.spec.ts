@@ -2,25 +2,16 @@
  * Erasure (SPEC §1) and the suppression export (SPEC §6), end to end: SOAP for leads, the
  * admin API for erasure and the export, SQL only to prove the plaintext is gone everywhere.
  */
-import { assertInvariant } from "../support/invariant";
 import { LeadDriver } from "../support/lead-driver";
 import { startTestApp, type TestApp } from "../support/test-app";
+import { useTestApp } from "../support/use-test-app";
 
 describe("erasure", () => {
   let app: TestApp;
   let leads: LeadDriver;
-  beforeAll(async () => {
-    app = await startTestApp();
-    leads = new LeadDriver(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((started, driver) => {
+    app = started;
+    leads = driver;
   });
 
   it("deletes every lead with the address, blanks its plaintext everywhere, and keeps it unsubscribed", async () => {
