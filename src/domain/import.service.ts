@@ -21,7 +21,8 @@ import type { BulkTransactionRunner } from "./bulk-ports";
 import type { EmailStatusService } from "./email-status.service";
 import { emailKey } from "./email";
 import { DomainError } from "./errors";
-import type { LeadService, NormalisedInput } from "./lead.service";
+import type { NormalisedInput } from "./lead-input";
+import type { LeadService } from "./lead.service";
 import type { Repositories, TransactionRunner } from "./ports";
 import { ActivityTypes, Channels, type Lead, type LeadInput, type SyncResult } from "./types";
 

@@ -7,7 +7,8 @@
 import { emailKey, type EmailHasher } from "./email";
 import { AccessDeniedError, ConcurrentChangeError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
 import type { EmailStatusService } from "./email-status.service";
-import { normaliseFieldValue, parseBoolean, type FieldCatalogue } from "./lead-fields";
+import type { FieldCatalogue } from "./lead-fields";
+import { normaliseLeadInput, type NormalisedInput } from "./lead-input";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { Activity, Channel, Lead, LeadInput, LeadKey, SyncResult, WriteIntent } from "./types";
 
@@ -57,16 +58,6 @@ export interface CreateOptions {
   readonly createPartition?: boolean;
 }
 
-/** A validated input: attributes resolved against the field catalogue. */
-export interface NormalisedInput {
-  id?: number;
-  email?: string;
-  foreignSysPersonId?: string;
-  foreignSysType?: string;
-  unsubscribed?: boolean;
-  unsubscribedReason?: string;
-  fields: Record<string, string>;
-}
 
 export class LeadService {
   private defaultPartitionId?: number;
@@ -359,50 +350,8 @@ export class LeadService {
     }
   }
 
-  /** Resolves attributes against the catalogue: unknown names and bad values are refused. */
+  /** Resolves attributes against the current catalogue (lead-input.ts). */
   private normalise(input: LeadInput): NormalisedInput {
-    const catalogue = this.deps.fields();
-    const out: NormalisedInput = { fields: {} };
-    if (input.id !== undefined && input.id !== null) {
-      if (!Number.isInteger(input.id) || input.id <= 0 || input.id > 2147483647) throw new InvalidValueError(`Id '${input.id}' is not a lead id`);
-      out.id = input.id;
-    }
-    if (emailKey(input.email) !== null) out.email = input.email as string;
-    if (input.foreignSysPersonId) {
-      out.foreignSysPersonId = input.foreignSysPersonId;
-      if (input.foreignSysType) {
-        if (!["CUSTOM", "SFDC", "NETSUITE"].includes(input.foreignSysType)) {
-          throw new InvalidValueError(`ForeignSysType '${input.foreignSysType}' is not CUSTOM, SFDC or NETSUITE`);
-        }
-        out.foreignSysType = input.foreignSysType;
-      }
-    }
-    if (input.unsubscribed !== undefined) out.unsubscribed = input.unsubscribed;
-    if (input.unsubscribedReason !== undefined && input.unsubscribedReason !== null) out.unsubscribedReason = input.unsubscribedReason;
-
-    const unknown: string[] = [];
-    for (const [rawName, rawValue] of Object.entries(input.fields ?? {})) {
-      const def = catalogue.find(rawName);
-      if (!def) {
-        unknown.push(rawName);
-        continue;
-      }
-      const value = rawValue ?? "";
-      if (def.column === "email") {
-        if (emailKey(value) !== null) out.email = value;
-      } else if (def.column === "unsubscribed") {
-        const b = parseBoolean(value);
-        if (b === undefined) throw new InvalidValueError(`Unsubscribed: '${value.slice(0, 40)}' is not a boolean`);
-        out.unsubscribed = b;
-      } else if (def.column === "unsubscribedReason") {
-        out.unsubscribedReason = value;
-      } else {
-        const checked = normaliseFieldValue(def, value);
-        if ("error" in checked) throw new InvalidValueError(checked.error);
-        out.fields[def.name] = checked.value;
-      }
-    }
-    if (unknown.length > 0) throw new UnknownFieldError(unknown);
-    return out;
+    return normaliseLeadInput(input, this.deps.fields());
   }
 }

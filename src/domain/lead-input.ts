@@ -1,0 +1,65 @@
+/**
+ * A write's input resolved against the field catalogue: attrNames looked up (unknown ones are
+ * refused together, 20105), values checked by type, Email/Unsubscribed/UnsubscribedReason taken
+ * out of the attributes into their own places. An empty Email means "not given" (D5). Pure.
+ */
+import { emailKey } from "./email";
+import { InvalidValueError, UnknownFieldError } from "./errors";
+import { normaliseFieldValue, parseBoolean, type FieldCatalogue } from "./lead-fields";
+import type { LeadInput } from "./types";
+
+/** A validated input: attributes resolved against the field catalogue. */
+export interface NormalisedInput {
+  id?: number;
+  email?: string;
+  foreignSysPersonId?: string;
+  foreignSysType?: string;
+  unsubscribed?: boolean;
+  unsubscribedReason?: string;
+  fields: Record<string, string>;
+}
+
+export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue): NormalisedInput {
+  const out: NormalisedInput = { fields: {} };
+  if (input.id !== undefined && input.id !== null) {
+    if (!Number.isInteger(input.id) || input.id <= 0 || input.id > 2147483647) throw new InvalidValueError(`Id '${input.id}' is not a lead id`);
+    out.id = input.id;
+  }
+  if (emailKey(input.email) !== null) out.email = input.email as string;
+  if (input.foreignSysPersonId) {
+    out.foreignSysPersonId = input.foreignSysPersonId;
+    if (input.foreignSysType) {
+      if (!["CUSTOM", "SFDC", "NETSUITE"].includes(input.foreignSysType)) {
+        throw new InvalidValueError(`ForeignSysType '${input.foreignSysType}' is not CUSTOM, SFDC or NETSUITE`);
+      }
+      out.foreignSysType = input.foreignSysType;
+    }
+  }
+  if (input.unsubscribed !== undefined) out.unsubscribed = input.unsubscribed;
+  if (input.unsubscribedReason !== undefined && input.unsubscribedReason !== null) out.unsubscribedReason = input.unsubscribedReason;
+
+  const unknown: string[] = [];
+  for (const [rawName, rawValue] of Object.entries(input.fields ?? {})) {
+    const def = catalogue.find(rawName);
+    if (!def) {
+      unknown.push(rawName);
+      continue;
+    }
+    const value = rawValue ?? "";
+    if (def.column === "email") {
+      if (emailKey(value) !== null) out.email = value;
+    } else if (def.column === "unsubscribed") {
+      const b = parseBoolean(value);
+      if (b === undefined) throw new InvalidValueError(`Unsubscribed: '${value.slice(0, 40)}' is not a boolean`);
+      out.unsubscribed = b;
+    } else if (def.column === "unsubscribedReason") {
+      out.unsubscribedReason = value;
+    } else {
+      const checked = normaliseFieldValue(def, value);
+      if ("error" in checked) throw new InvalidValueError(checked.error);
+      out.fields[def.name] = checked.value;
+    }
+  }
+  if (unknown.length > 0) throw new UnknownFieldError(unknown);
+  return out;
+}
