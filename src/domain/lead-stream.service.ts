@@ -5,6 +5,7 @@
  */
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, InvalidValueError } from "./errors";
+import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { ChangeCursor, LeadCursor } from "./stream-ports";
 import type { Activity, Lead, LeadKeyType } from "./types";
@@ -70,27 +71,35 @@ export class LeadStreamService {
     }
   }
 
-  async leads(position: LeadStreamPosition, limit: number): Promise<LeadPage> {
+  async leads(position: LeadStreamPosition, limit: number, caller?: CallerScope): Promise<LeadPage> {
     return this.deps.tx.read(async (repos) => {
+      const scope = await partitionsOf(caller, repos);
       switch (position.kind) {
         case "updatedAt": {
-          const page = await repos.leadPages.pageByUpdatedAt({ since: new Date(position.since), until: new Date(position.until), after: position.after, limit });
+          const page = await repos.leadPages.pageByUpdatedAt({
+            since: new Date(position.since),
+            until: new Date(position.until),
+            after: position.after,
+            limit,
+            partitionIds: scope,
+          });
           return { leads: page.leads, remaining: page.remaining, next: page.remaining > 0 ? { ...position, after: page.last } : undefined };
         }
         case "keys": {
           const ids = (await this.matchKeys(position.keyType, position.values, repos)).map((l) => l.id);
-          return this.idPage(ids, position.afterId, limit, repos, (afterId) => ({ ...position, afterId }));
+          return this.idPage(ids, position.afterId, limit, repos, scope, (afterId) => ({ ...position, afterId }));
         }
         case "staticList": {
           const ids = await repos.lists.memberIds(position.listId);
-          return this.idPage(ids, position.afterId, limit, repos, (afterId) => ({ ...position, afterId }));
+          return this.idPage(ids, position.afterId, limit, repos, scope, (afterId) => ({ ...position, afterId }));
         }
       }
     });
   }
 
-  async changes(filter: ChangeFilter): Promise<ChangePage> {
+  async changes(filter: ChangeFilter, caller?: CallerScope): Promise<ChangePage> {
     return this.deps.tx.read(async (repos) => {
+      const scope = await partitionsOf(caller, repos);
       let leadIds: number[] | undefined;
       let since = filter.since;
       let until = filter.until;
@@ -107,6 +116,7 @@ export class LeadStreamService {
         typeNames: filter.typeNames,
         excludeTypeNames: filter.excludeTypeNames,
         leadIds,
+        partitionIds: scope,
         limit: filter.limit,
       });
       return { rows: page.rows, remaining: page.remaining, last: page.last };
@@ -118,9 +128,10 @@ export class LeadStreamService {
     afterId: number,
     limit: number,
     repos: Repositories,
+    scope: number[] | undefined,
     next: (afterId: number) => LeadStreamPosition,
   ): Promise<LeadPage> {
-    const page = await repos.leadPages.pageByIds(ids, afterId, limit);
+    const page = await repos.leadPages.pageByIds(ids, afterId, limit, scope);
     const last = page.leads[page.leads.length - 1];
     return { leads: page.leads, remaining: page.remaining, next: page.remaining > 0 && last ? next(last.id) : undefined };
   }

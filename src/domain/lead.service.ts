@@ -9,6 +9,7 @@ import { AccessDeniedError, ConcurrentChangeError, InvalidLeadKeyError, InvalidV
 import type { EmailStatusService } from "./email-status.service";
 import type { FieldCatalogue } from "./lead-fields";
 import { normaliseLeadInput, type NormalisedInput } from "./lead-input";
+import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { Activity, Channel, Lead, LeadInput, LeadKey, SyncResult, WriteIntent } from "./types";
 
@@ -37,10 +38,7 @@ export interface SyncOptions {
   readonly caller?: CallerScope;
 }
 
-export interface CallerScope {
-  readonly workspaces?: string[];
-  readonly mayResubscribe?: boolean;
-}
+export type { CallerScope };
 
 export interface ActivityFilter {
   readonly typeNames?: string[];
@@ -67,7 +65,7 @@ export class LeadService {
   /** getLead: every lead the key matches (EMAIL matches in every partition). */
   async getLeads(key: LeadKey, caller?: CallerScope): Promise<Lead[]> {
     return this.deps.tx.read(async (repos) => {
-      const scope = await this.partitionsOf(caller, repos);
+      const scope = await partitionsOf(caller, repos);
       const leads = (await this.findByKey(key, repos)).filter((l) => !scope || scope.includes(l.partitionId));
       if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
       return leads;
@@ -83,9 +81,10 @@ export class LeadService {
   }
 
   /** getLeadActivity: the activity rows of every lead the key matches, newest first. */
-  async getActivity(key: LeadKey, filter: ActivityFilter): Promise<{ activities: Activity[]; remaining: number }> {
+  async getActivity(key: LeadKey, filter: ActivityFilter, caller?: CallerScope): Promise<{ activities: Activity[]; remaining: number }> {
     return this.deps.tx.read(async (repos) => {
-      const leads = await this.findByKey(key, repos);
+      const scope = await partitionsOf(caller, repos);
+      const leads = (await this.findByKey(key, repos)).filter((l) => !scope || scope.includes(l.partitionId));
       if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
       const page = await repos.activities.find({
         leadIds: leads.map((l) => l.id),
@@ -177,7 +176,7 @@ export class LeadService {
 
   private async syncInTransaction(data: NormalisedInput, options: SyncOptions, repos: Repositories): Promise<SyncResult> {
     const hash = data.email ? this.hashOf(data.email) : null;
-    const scope = await this.partitionsOf(options.caller, repos);
+    const scope = await partitionsOf(options.caller, repos);
     // Matching by email alone needs the address's lock first anyway: lock, then match once.
     const emailOnly = data.id === undefined && !data.foreignSysPersonId;
     let lead = emailOnly ? null : await this.match(data, hash, options, repos, scope);
@@ -224,17 +223,6 @@ export class LeadService {
       return mine.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)[0] ?? null;
     }
     return null;
-  }
-
-  /** The primary partitions of the caller's workspaces; undefined when it may use them all. */
-  private async partitionsOf(caller: CallerScope | undefined, repos: Repositories): Promise<number[] | undefined> {
-    if (!caller?.workspaces) return undefined;
-    const ids: number[] = [];
-    for (const w of caller.workspaces) {
-      const id = await repos.partitions.primaryPartitionOfWorkspace(w);
-      if (id !== null) ids.push(id);
-    }
-    return ids;
   }
 
   /** MktowsContextHeader's workspace, else the caller's first workspace, else Default. */

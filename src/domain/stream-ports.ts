@@ -15,6 +15,8 @@ export interface LeadPageQuery {
   readonly until: Date;
   readonly after?: LeadCursor;
   readonly limit: number;
+  /** Only leads in these partitions (a workspace-limited caller); all when absent. */
+  readonly partitionIds?: number[];
 }
 
 /** Activity pages ordered by commit order (transaction id, then id). */
@@ -30,13 +32,15 @@ export interface ChangeQuery {
   readonly typeNames?: string[];
   readonly excludeTypeNames?: string[];
   readonly leadIds?: number[];
+  /** Only rows of leads in these partitions (a workspace-limited caller); all when absent. */
+  readonly partitionIds?: number[];
   readonly limit: number;
 }
 
 export interface LeadPageRepository {
   pageByUpdatedAt(q: LeadPageQuery): Promise<{ leads: Lead[]; last?: LeadCursor; remaining: number }>;
   /** Leads with these ids, after `afterId`, in id order. */
-  pageByIds(ids: number[], afterId: number, limit: number): Promise<{ leads: Lead[]; remaining: number }>;
+  pageByIds(ids: number[], afterId: number, limit: number, partitionIds?: number[]): Promise<{ leads: Lead[]; remaining: number }>;
   findByEmailHashes(hashes: string[]): Promise<Lead[]>;
   findByForeignIds(foreignSysType: string, ids: string[]): Promise<Lead[]>;
 }

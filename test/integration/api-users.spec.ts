@@ -6,13 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { assertInvariant } from "../support/invariant";
-import { envelope, signedHeader, startTestApp, type TestApp } from "../support/test-app";
+import { envelope, signedHeader, startTestApp, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
 
 const NARROW = { id: "narrow_user", key: "narrow-key-0123456789" };
 const NO_RESUB = { id: "no_resub_user", key: "no-resub-key-0123456789" };
 const LIMITED = { id: "limited_user", key: "limited-key-0123456789" };
 const ONE_AT_A_TIME = { id: "serial_user", key: "serial-key-0123456789" };
 const QUOTA = { id: "quota_user", key: "quota-key-0123456789" };
+/** The unrestricted user of MKTOWS_USER_ID. */
+const EVERYWHERE = { id: TEST_USER_ID, key: TEST_ENCRYPTION_KEY };
 
 function faultCode(body: string): string | undefined {
   return /<code>(\d+)<\/code>/.exec(body)?.[1];
@@ -91,6 +93,34 @@ describe("API users", () => {
     expect((await app.admin("POST", "/leads", { email: "hidden@example.com", partition: "Other" })).status).toBe(201);
     const get = await as(NARROW, `<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>hidden@example.com</keyValue></leadKey></ns1:paramsGetLead>`);
     expect(faultCode(get.body)).toBe("20103");
+  });
+
+  it("a user limited to workspaces reads no lead outside them through getMultipleLeads, getLeadActivity or getLeadChanges", async () => {
+    expect((await app.admin("POST", "/leads", { email: "seen@example.com" })).status).toBe(201);
+    const hidden = (await app.admin("POST", "/leads", { email: "unseen@example.com", partition: "Other", createPartition: true })).body.id as number;
+    const keys = `<leadSelector xsi:type="ns1:LeadKeySelector"><keyType>EMAIL</keyType><keyValues><stringItem>seen@example.com</stringItem><stringItem>unseen@example.com</stringItem></keyValues></leadSelector>`;
+    const asNarrow = await as(NARROW, `<ns1:paramsGetMultipleLeads>${keys}</ns1:paramsGetMultipleLeads>`);
+    expect(asNarrow.body).toContain("<returnCount>1</returnCount>");
+    expect(asNarrow.body).toContain("seen@example.com");
+    expect(asNarrow.body).not.toContain("unseen@example.com");
+    const asAnyone = await as(EVERYWHERE, `<ns1:paramsGetMultipleLeads>${keys}</ns1:paramsGetMultipleLeads>`);
+    expect(asAnyone.body).toContain("<returnCount>2</returnCount>");
+
+    const activity = await as(NARROW, `<ns1:paramsGetLeadActivity><leadKey><keyType>IDNUM</keyType><keyValue>${hidden}</keyValue></leadKey></ns1:paramsGetLeadActivity>`);
+    expect(faultCode(activity.body)).toBe("20103");
+
+    const since = new Date(Date.now() - 3600000).toISOString();
+    const changes = (u: { id: string; key: string }) =>
+      as(u, `<ns1:paramsGetLeadChanges><startPosition><oldestCreatedAt>${since}</oldestCreatedAt></startPosition><batchSize>100</batchSize></ns1:paramsGetLeadChanges>`);
+    const mine = await changes(NARROW);
+    expect(mine.status).toBe(200);
+    expect(mine.body).not.toContain(`<mktPersonId>${hidden}</mktPersonId>`);
+    let all = await changes(EVERYWHERE);
+    for (let i = 0; i < 50 && !all.body.includes(`<mktPersonId>${hidden}</mktPersonId>`); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      all = await changes(EVERYWHERE);
+    }
+    expect(all.body).toContain(`<mktPersonId>${hidden}</mktPersonId>`);
   });
 
   it("a user without the re-subscribe permission gets 20013 and the address stays unsubscribed", async () => {

@@ -18,10 +18,16 @@ export class SqlLeadPageRepository implements LeadPageRepository {
 
   async pageByUpdatedAt(q: LeadPageQuery): Promise<{ leads: Lead[]; last?: LeadCursor; remaining: number }> {
     const params: unknown[] = [q.since, q.until];
-    let where = `updated_at >= $1 AND updated_at <= $2`;
+    let window = `updated_at >= $1 AND updated_at <= $2`;
+    if (q.partitionIds) {
+      params.push(q.partitionIds);
+      window += ` AND partition_id = ANY($${params.length}::int[])`;
+    }
+    const windowParams = [...params];
+    let where = window;
     if (q.after) {
       params.push(q.after.updatedMicros, q.after.id);
-      where += ` AND (updated_at, id) > (${FROM_MICROS("$3")}, $4)`;
+      where += ` AND (updated_at, id) > (${FROM_MICROS(`$${params.length - 1}`)}, $${params.length})`;
     }
     params.push(q.limit + 1);
     const keys = rowsOf(
@@ -33,20 +39,21 @@ export class SqlLeadPageRepository implements LeadPageRepository {
     const last = lastKey ? { updatedMicros: String(lastKey.micros), id: Number(lastKey.id) } : q.after;
     let remaining = 0;
     if (keys.length > q.limit && last) {
-      const n = rowsOf(
+      const n = windowParams.length;
+      const rows = rowsOf(
         await this.manager.query(
-          `SELECT count(*)::int AS n FROM lead WHERE updated_at >= $1 AND updated_at <= $2 AND (updated_at, id) > (${FROM_MICROS("$3")}, $4)`,
-          [q.since, q.until, last.updatedMicros, last.id],
+          `SELECT count(*)::int AS n FROM lead WHERE ${window} AND (updated_at, id) > (${FROM_MICROS(`$${n + 1}`)}, $${n + 2})`,
+          [...windowParams, last.updatedMicros, last.id],
         ),
       );
-      remaining = Number(n[0]?.n ?? 0);
+      remaining = Number(rows[0]?.n ?? 0);
     }
     return { leads, last, remaining };
   }
 
-  async pageByIds(ids: number[], afterId: number, limit: number): Promise<{ leads: Lead[]; remaining: number }> {
+  async pageByIds(ids: number[], afterId: number, limit: number, partitionIds?: number[]): Promise<{ leads: Lead[]; remaining: number }> {
     const sorted = [...new Set(ids)].filter((id) => id > afterId).sort((a, b) => a - b);
-    const found = await this.byIdsInOrder(sorted);
+    const found = (await this.byIdsInOrder(sorted)).filter((l) => !partitionIds || partitionIds.includes(l.partitionId));
     return { leads: found.slice(0, limit), remaining: Math.max(0, found.length - limit) };
   }
 
@@ -110,6 +117,7 @@ export class SqlChangeRepository implements ChangeRepository {
     if (q.typeNames?.length) add((p) => `type_name = ANY(${p}::text[])`, q.typeNames);
     if (q.excludeTypeNames?.length) add((p) => `NOT (type_name = ANY(${p}::text[]))`, q.excludeTypeNames);
     if (q.leadIds) add((p) => `lead_id = ANY(${p}::int[])`, q.leadIds);
+    if (q.partitionIds) add((p) => `lead_id IN (SELECT id FROM lead WHERE partition_id = ANY(${p}::int[]))`, q.partitionIds);
     const base = [...where];
     const baseParams = [...params];
     if (q.after) {

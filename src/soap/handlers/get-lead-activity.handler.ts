@@ -3,7 +3,7 @@ import { asDate, asInt, asList, asRecord, asText } from "../mappers/args";
 import { encodeActivityRecord } from "../mappers/activity-record.mapper";
 import { decodeLeadKey } from "../mappers/lead-record.mapper";
 import { element, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 const MAX_BATCH = 100;
 
@@ -41,7 +41,7 @@ export const getLeadActivity: Handler = async (args, ctx) => {
     since: asDate(start?.oldestCreatedAt, "oldestCreatedAt"),
     until: asDate(start?.latestCreatedAt, "latestCreatedAt"),
     limit: batchSize,
-  });
+  }, callerOf(ctx));
   const last = page.activities[page.activities.length - 1];
   const offset = last ? String(last.id) : beforeId !== undefined ? String(beforeId) : "";
   return element("leadActivityList", [

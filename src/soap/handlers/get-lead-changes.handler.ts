@@ -3,7 +3,7 @@ import { encodeLeadChangeRecord } from "../mappers/activity-record.mapper";
 import { decodeLeadSelector } from "../mappers/lead-selector.mapper";
 import { decodeChangeOffset, encodeChangeOffset } from "../mappers/stream-position";
 import { dateTime, element, nil, text, textOrNil } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 import { activityDisplayName } from "./get-lead-activity.handler";
 
 const MAX_BATCH = 1000;
@@ -38,7 +38,7 @@ export const getLeadChanges: Handler = async (args, ctx) => {
     excludeTypeNames: exclude.length ? exclude : undefined,
     leadSelector,
     limit: batchSize,
-  });
+  }, callerOf(ctx));
   const nextOffset = page.last ? encodeChangeOffset(page.last) : offset;
   return element("result", [
     text("returnCount", page.rows.length),

@@ -4,7 +4,7 @@ import { decodeLeadSelector } from "../mappers/lead-selector.mapper";
 import { encodeLeadRecord } from "../mappers/lead-record.mapper";
 import { decodeLeadPosition, encodeLeadPosition } from "../mappers/stream-position";
 import { element, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 const MAX_BATCH = 1000;
 
@@ -25,7 +25,7 @@ export const getMultipleLeads: Handler = async (args, ctx) => {
   const include = asList(asRecord(args.includeAttributes)?.stringItem)
     .map((v) => asText(v)?.trim().toLowerCase())
     .filter((v): v is string => !!v);
-  const page = await ctx.streams.leads(position, batchSize);
+  const page = await ctx.streams.leads(position, batchSize, callerOf(ctx));
   const catalogue = ctx.fields();
   const options = include.length ? { include: new Set(include) } : {};
   return element("result", [
