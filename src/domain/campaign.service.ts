@@ -7,9 +7,10 @@
 import type { Campaign, CampaignStep } from "./catalogue-ports";
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, InvalidValueError, LeadNotFoundError } from "./errors";
+import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { LeadService } from "./lead.service";
 import type { TransactionRunner } from "./ports";
-import { Channels, type LeadKey } from "./types";
+import { Channels, type Lead, type LeadKey } from "./types";
 
 export class CampaignNotFoundError extends DomainError {
   readonly kind = "campaignNotFound";
@@ -56,24 +57,26 @@ export class CampaignService {
   }
 
   /** requestCampaign: runs the campaign's steps on the leads the keys name (unknown keys are skipped). */
-  async request(campaign: Campaign, keys: LeadKey[]): Promise<FlowResult> {
+  async request(campaign: Campaign, keys: LeadKey[], caller?: CallerScope): Promise<FlowResult> {
     const ids = await this.deps.tx.run(async (repos) => {
+      const scope = await partitionsOf(caller, repos);
       const out: number[] = [];
+      const mine = (l: Lead | null): l is Lead => !!l && (!scope || scope.includes(l.partitionId));
       for (const key of keys) {
         if (key.type === "IDNUM" && /^\d{1,9}$/.test(key.value.trim())) {
           const l = await repos.leads.findById(Number(key.value.trim()));
-          if (l) out.push(l.id);
+          if (mine(l)) out.push(l.id);
         } else if (key.type === "EMAIL") {
           const k = emailKey(key.value);
-          if (k) out.push(...(await repos.leads.findByEmailHash(this.deps.hasher(k))).map((l) => l.id));
+          if (k) out.push(...(await repos.leads.findByEmailHash(this.deps.hasher(k))).filter(mine).map((l) => l.id));
         } else if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") {
           const l = await repos.leads.findByForeignId("SFDC", key.value.trim());
-          if (l) out.push(l.id);
+          if (mine(l)) out.push(l.id);
         }
       }
       return [...new Set(out)];
     });
-    return this.runSteps(campaign.steps, ids, campaign);
+    return this.runSteps(campaign.steps, ids, campaign, caller);
   }
 
   /** The admin flow endpoint: one Change Data Value step on many leads. */
@@ -82,7 +85,7 @@ export class CampaignService {
     return this.runSteps([{ type: "changeDataValue", attribute, value }], leadIds, campaign);
   }
 
-  private async runSteps(steps: CampaignStep[], leadIds: number[], campaign?: Campaign): Promise<FlowResult> {
+  private async runSteps(steps: CampaignStep[], leadIds: number[], campaign?: Campaign, caller?: CallerScope): Promise<FlowResult> {
     const channel = Channels.flow(campaign?.programName, campaign?.name);
     const fields: Record<string, string> = {};
     for (const s of steps) fields[s.attribute] = s.value;
@@ -90,7 +93,7 @@ export class CampaignService {
     const notFound: number[] = [];
     for (const id of leadIds) {
       try {
-        await this.deps.leads.updateLead(id, { fields }, channel);
+        await this.deps.leads.updateLead(id, { fields }, channel, caller);
         updated.push(id);
       } catch (error) {
         if (!(error instanceof LeadNotFoundError)) throw error;

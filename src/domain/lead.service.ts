@@ -131,9 +131,9 @@ export class LeadService {
   }
 
   /** Changes an existing lead found by id. */
-  async updateLead(id: number, input: LeadInput, channel: Channel): Promise<Lead> {
+  async updateLead(id: number, input: LeadInput, channel: Channel, caller?: CallerScope): Promise<Lead> {
     const data = await this.normaliseFresh({ ...input, id });
-    return this.deps.tx.run((repos) => this.updateInTransaction(id, data, channel, repos));
+    return this.deps.tx.run((repos) => this.updateInTransaction(id, data, channel, repos, caller));
   }
 
   /**
@@ -155,13 +155,14 @@ export class LeadService {
     return repos.leads.save(lead, this.intent(data, channel));
   }
 
-  private async updateInTransaction(id: number, data: NormalisedInput, channel: Channel, repos: Repositories): Promise<Lead> {
+  private async updateInTransaction(id: number, data: NormalisedInput, channel: Channel, repos: Repositories, caller?: CallerScope): Promise<Lead> {
+    const scope = await partitionsOf(caller, repos);
     const found = await repos.leads.findById(id);
-    if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
+    if (!found || (scope && !scope.includes(found.partitionId))) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
     const lead = await this.lockAndReload(found, data.email, repos);
     await this.checkForeignId(lead, data, repos);
     this.apply(lead, data);
-    return repos.leads.save(lead, this.intent(data, channel));
+    return repos.leads.save(lead, { ...this.intent(data, channel), mayResubscribe: caller?.mayResubscribe, scopePartitionIds: scope });
   }
 
   /** Deletes a lead. Its address keeps its status (D4). */

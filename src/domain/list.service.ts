@@ -5,8 +5,9 @@
  */
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, InvalidValueError } from "./errors";
+import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
-import type { Channel, LeadKey } from "./types";
+import type { Channel, Lead, LeadKey } from "./types";
 
 export class ListNotFoundError extends DomainError {
   readonly kind = "listNotFound";
@@ -41,12 +42,13 @@ export class ListService {
     return this.deps.tx.run((repos) => repos.lists.create(programName.trim(), name.trim()));
   }
 
-  async run(op: ListOperation, listName: string, keys: LeadKey[], strict: boolean, channel: Channel): Promise<ListOperationResult> {
+  async run(op: ListOperation, listName: string, keys: LeadKey[], strict: boolean, channel: Channel, caller?: CallerScope): Promise<ListOperationResult> {
     return this.deps.tx.run(async (repos) => {
       const listId = await this.resolve(listName, repos);
+      const scope = await partitionsOf(caller, repos);
       // One after another: these queries share the transaction's one connection.
       const resolved: { key: LeadKey; leadId: number | null }[] = [];
-      for (const key of keys) resolved.push({ key, leadId: await this.leadIdOf(key, repos) });
+      for (const key of keys) resolved.push({ key, leadId: await this.leadIdOf(key, repos, scope) });
       const ids = resolved.map((r) => r.leadId).filter((id): id is number => id !== null);
       const members = await repos.lists.membersAmong(listId, ids);
       if (op === "ISMEMBEROFLIST") {
@@ -89,16 +91,20 @@ export class ListService {
     return list.id;
   }
 
-  private async leadIdOf(key: LeadKey, repos: Repositories): Promise<number | null> {
+  /** The lead a key names, if the caller may see it (a lead outside its workspaces counts as not found). */
+  private async leadIdOf(key: LeadKey, repos: Repositories, scope: number[] | undefined): Promise<number | null> {
+    const visible = (l: Lead | null) => (l && (!scope || scope.includes(l.partitionId)) ? l.id : null);
     if (key.type === "IDNUM") {
       if (!/^\d{1,9}$/.test(key.value.trim())) return null;
-      return (await repos.leads.findById(Number(key.value.trim())))?.id ?? null;
+      return visible(await repos.leads.findById(Number(key.value.trim())));
     }
     if (key.type === "EMAIL") {
       const k = emailKey(key.value);
-      return k ? ((await repos.leads.findLatestByEmailHash(this.deps.hasher(k)))?.id ?? null) : null;
+      if (!k) return null;
+      const leads = (await repos.leads.findByEmailHash(this.deps.hasher(k))).filter((l) => visible(l) !== null);
+      return leads.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)[0]?.id ?? null;
     }
-    if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") return (await repos.leads.findByForeignId("SFDC", key.value.trim()))?.id ?? null;
+    if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") return visible(await repos.leads.findByForeignId("SFDC", key.value.trim()));
     throw new InvalidValueError(`keyType ${key.type} is not supported in listMemberList`);
   }
 }

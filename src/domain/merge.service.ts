@@ -5,8 +5,9 @@
  * unsubscribed (D1 on its key). One transaction; the winner gets a Merge Leads activity.
  */
 import { emailKey, type EmailHasher } from "./email";
-import { DomainError, InvalidValueError } from "./errors";
+import { AccessDeniedError, DomainError, InvalidValueError } from "./errors";
 import type { EmailStatusService } from "./email-status.service";
+import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
 import { ActivityTypes, type Channel, type Lead, type LeadKey } from "./types";
 
@@ -28,12 +29,16 @@ export class MergeService {
     },
   ) {}
 
-  async merge(winnerKey: LeadKey, loserKeys: LeadKey[], channel: Channel): Promise<MergeResult> {
+  async merge(winnerKey: LeadKey, loserKeys: LeadKey[], channel: Channel, caller?: CallerScope): Promise<MergeResult> {
     if (loserKeys.length === 0) throw new MergeFailedError("no losing leads given");
     return this.deps.tx.run(async (repos) => {
       const winner0 = await this.one(winnerKey, repos, "winning");
       const losers0: Lead[] = [];
       for (const k of loserKeys) losers0.push(await this.one(k, repos, "losing"));
+      const scope = await partitionsOf(caller, repos);
+      if (scope && [winner0, ...losers0].some((l) => !scope.includes(l.partitionId))) {
+        throw new AccessDeniedError("a lead of this merge is in a workspace this API user may not use");
+      }
       const loserIds = [...new Set(losers0.map((l) => l.id))];
       if (loserIds.includes(winner0.id)) throw new MergeFailedError(`lead ${winner0.id} cannot win and lose the same merge`);
 

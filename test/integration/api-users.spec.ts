@@ -123,6 +123,36 @@ describe("API users", () => {
     expect(all.body).toContain(`<mktPersonId>${hidden}</mktPersonId>`);
   });
 
+  it("a user limited to workspaces cannot merge, list or run a campaign on leads outside them", async () => {
+    const mine = (await app.admin("POST", "/leads", { email: "mine1@example.com" })).body.id as number;
+    const theirs = (await app.admin("POST", "/leads", { email: "theirs@example.com", partition: "Other", createPartition: true })).body.id as number;
+    const merge = await as(
+      NARROW,
+      `<ns1:paramsMergeLeads><winningLeadKeyList><attribute><attrName>IDNUM</attrName><attrValue>${mine}</attrValue></attribute></winningLeadKeyList><losingLeadKeyLists><keyList><attribute><attrName>IDNUM</attrName><attrValue>${theirs}</attrValue></attribute></keyList></losingLeadKeyLists></ns1:paramsMergeLeads>`,
+    );
+    expect(faultCode(merge.body)).toBe("20013");
+    expect((await app.admin("GET", `/leads/${theirs}`)).status).toBe(200);
+
+    expect((await app.admin("POST", "/lists", { programName: "P", name: "L" })).status).toBe(201);
+    const add = await as(
+      NARROW,
+      `<ns1:paramsListOperation><listOperation>ADDTOLIST</listOperation><listKey><keyType>MKTOLISTNAME</keyType><keyValue>P.L</keyValue></listKey><listMemberList><leadKey><keyType>IDNUM</keyType><keyValue>${mine}</keyValue></leadKey><leadKey><keyType>IDNUM</keyType><keyValue>${theirs}</keyValue></leadKey></listMemberList></ns1:paramsListOperation>`,
+    );
+    expect(add.body).toContain("<success>false</success>");
+    expect(add.body).toContain(`<keyValue>${theirs}</keyValue></leadKey><status>false</status>`);
+    const members = await app.dataSource.query(`SELECT lead_id FROM static_list_member ORDER BY lead_id`);
+    expect(members.map((r: { lead_id: number }) => r.lead_id)).toEqual([mine]);
+
+    await app.admin("PATCH", `/leads/${theirs}`, { unsubscribed: true });
+    const campaign = (await app.admin("POST", "/campaigns", { programName: "P", name: "Resub", steps: [{ type: "changeDataValue", attribute: "Unsubscribed", value: "false" }] })).body.id as number;
+    const run = await as(
+      NARROW,
+      `<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>${campaign}</campaignId><leadList><leadKey><keyType>IDNUM</keyType><keyValue>${theirs}</keyValue></leadKey></leadList></ns1:paramsRequestCampaign>`,
+    );
+    expect(run.status).toBe(200);
+    expect((await app.admin("GET", `/leads/${theirs}`)).body.unsubscribed).toBe(true);
+  });
+
   it("a user without the re-subscribe permission gets 20013 and the address stays unsubscribed", async () => {
     expect((await as(NO_RESUB, syncLead("nope@example.com", "true"))).status).toBe(200);
     const res = await as(NO_RESUB, syncLead("nope@example.com", "false"));

@@ -2,7 +2,7 @@ import { MarketoCodes, MarketoFault } from "../faults";
 import { asBool, asInt, asList, asRecord, asText, required } from "../mappers/args";
 import { decodeLeadKey } from "../mappers/lead-record.mapper";
 import { element, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 const MAX_LEAD_KEYS = 100;
 
@@ -43,6 +43,6 @@ export const requestCampaign: Handler = async (args, ctx) => {
   if (campaignName && programName && campaignName.startsWith(`${programName}.`)) campaignName = campaignName.slice(programName.length + 1);
   const campaign = await ctx.campaigns.find(campaignId !== undefined ? { id: campaignId } : { programName, name: campaignName });
   const keys = asList(asRecord(args.leadList)?.leadKey).slice(0, MAX_LEAD_KEYS).map(decodeLeadKey);
-  await ctx.campaigns.request(campaign, keys);
+  await ctx.campaigns.request(campaign, keys, callerOf(ctx));
   return element("result", [text("success", true)]);
 };

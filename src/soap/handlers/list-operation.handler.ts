@@ -3,7 +3,7 @@ import { MarketoCodes, MarketoFault } from "../faults";
 import { asBool, asList, asRecord, asText, required } from "../mappers/args";
 import { decodeLeadKey } from "../mappers/lead-record.mapper";
 import { element, escapeXml, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 const MAX_MEMBERS = 1000;
 
@@ -21,7 +21,7 @@ export const listOperation: Handler = async (args, ctx) => {
   const keys = asList(required(asRecord(args.listMemberList), "listMemberList").leadKey).map(decodeLeadKey);
   if (keys.length > MAX_MEMBERS) throw new MarketoFault(MarketoCodes.badParameter, `at most ${MAX_MEMBERS} leads per listOperation`);
   const strict = asBool(args.strict, "strict") ?? false;
-  const result = await ctx.lists.run(op, listName, keys, strict, Channels.soap);
+  const result = await ctx.lists.run(op, listName, keys, strict, Channels.soap, callerOf(ctx));
   return element("result", [
     text("success", result.success),
     result.statuses

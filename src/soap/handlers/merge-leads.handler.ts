@@ -3,7 +3,7 @@ import { Channels, type LeadKey, type LeadKeyType } from "../../domain/types";
 import { MarketoCodes, MarketoFault } from "../faults";
 import { asList, asRecord, asText, required } from "../mappers/args";
 import { element, nil, text } from "../xml";
-import type { Handler } from "./context";
+import { callerOf, type Handler } from "./context";
 
 /** Keys come as attribute{attrName=<LeadKeyRef>, attrValue}, not as LeadKey. */
 function keyOf(list: unknown, what: string): LeadKey {
@@ -18,7 +18,7 @@ export const mergeLeads: Handler = async (args, ctx) => {
   const winner = keyOf(required(args.winningLeadKeyList, "winningLeadKeyList"), "winningLeadKeyList");
   const losers = asList(asRecord(required(args.losingLeadKeyLists, "losingLeadKeyLists"))?.keyList).map((k) => keyOf(k, "keyList"));
   try {
-    const r = await ctx.merges.merge(winner, losers, Channels.soap);
+    const r = await ctx.merges.merge(winner, losers, Channels.soap, callerOf(ctx));
     return element("result", [
       element("mergeStatus", [
         text("winningLeadId", r.winnerId),
@@ -28,7 +28,7 @@ export const mergeLeads: Handler = async (args, ctx) => {
       ]),
     ]);
   } catch (error) {
-    if (!(error instanceof DomainError) || error.kind === "invalidWrite" || error.kind === "concurrentChange") throw error;
+    if (!(error instanceof DomainError) || ["invalidWrite", "concurrentChange", "accessDenied"].includes(error.kind)) throw error;
     return element("result", [element("mergeStatus", [nil("winningLeadId"), nil("losingLeadIdList"), text("status", "FAILED"), text("error", error.message)])]);
   }
 };
