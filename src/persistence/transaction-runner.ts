@@ -44,23 +44,40 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
     private readonly retry: RetryOptions = { attempts: 8 },
   ) {}
 
+  /** Reads on one connection without BEGIN/COMMIT, under the same deadline as a transaction. */
   async read<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     if (this.retry.readsInTransactions) return this.run(work);
-    return work(createRepositories(this.dataSource.manager));
+    const queryRunner = this.dataSource.createQueryRunner();
+    const { watchdog, abandoned } = this.watch(queryRunner);
+    try {
+      return await work(createRepositories(queryRunner.manager));
+    } catch (error) {
+      if (abandoned()) throw new TransactionDeadlineError(this.retry.deadlineMs ?? 0);
+      throw error;
+    } finally {
+      clearTimeout(watchdog);
+      await queryRunner.release();
+    }
+  }
+
+  /** Closes the query runner's connection once the deadline passes (a hung server never answers). */
+  private watch(queryRunner: QueryRunner): { watchdog: NodeJS.Timeout | undefined; abandoned: () => boolean } {
+    let abandoned = false;
+    const deadlineMs = this.retry.deadlineMs ?? 0;
+    const watchdog =
+      deadlineMs > 0
+        ? setTimeout(() => {
+            abandoned = true;
+            closeConnection(queryRunner);
+          }, deadlineMs)
+        : undefined;
+    return { watchdog, abandoned: () => abandoned };
   }
 
   async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const queryRunner = this.dataSource.createQueryRunner();
-      let abandoned = false;
-      const deadlineMs = this.retry.deadlineMs ?? 0;
-      const watchdog =
-        deadlineMs > 0
-          ? setTimeout(() => {
-              abandoned = true;
-              closeConnection(queryRunner);
-            }, deadlineMs)
-          : undefined;
+      const { watchdog, abandoned } = this.watch(queryRunner);
       try {
         // Effects outside the database (metrics, …) queued by the work run only once it committed.
         const afterCommit: (() => void)[] = [];
@@ -77,7 +94,7 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
         }
         return result;
       } catch (error) {
-        if (abandoned) throw new TransactionDeadlineError(deadlineMs);
+        if (abandoned()) throw new TransactionDeadlineError(this.retry.deadlineMs ?? 0);
         if (attempt >= this.retry.attempts || !isRetryable(error)) throw error;
         this.retry.onRetry?.(attempt, error);
       } finally {
