@@ -14,6 +14,7 @@ import { CampaignService } from "./domain/campaign.service";
 import { MergeService } from "./domain/merge.service";
 import { BatchSyncService } from "./domain/batch-sync.service";
 import { ErasureService } from "./domain/erasure.service";
+import { LeadQueryService } from "./domain/lead-query.service";
 import { LeadStreamService } from "./domain/lead-stream.service";
 import { ListService } from "./domain/list.service";
 import { SfdcSyncService } from "./domain/sfdc-sync.service";
@@ -43,6 +44,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
   try {
     const { dataSource, secrets, hasher, rules, tx, fields, fieldRegistry, leads } = database;
     pool.dataSource = dataSource;
+    const queries = new LeadQueryService({ tx, hasher });
     const emailStatus = new EmailStatusQueryService({ tx, hasher });
     const streams = new LeadStreamService({ tx, hasher });
     const lists = new ListService({ tx, hasher });
@@ -86,13 +88,14 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       logger,
       limiter: new CallLimiter(),
       onRequest: (operation, outcome, code, seconds) => metrics.soapRequest(operation, outcome, code, seconds),
-      services: { leads, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 } },
+      services: { leads, queries, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 } },
     });
     app.use(
       "/admin/api",
       createAdminRouter({
         adminToken: secrets.adminToken,
         leads,
+        queries,
         emailStatus,
         erasure,
         lists,
@@ -117,6 +120,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       createPersonPageRouter({
         adminToken: secrets.adminToken,
         leads,
+        queries,
         search: new LeadSearchService({ tx }),
         emailStatus,
         erasure,

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
 import type { ErasureService } from "../domain/erasure.service";
 import { DomainError } from "../domain/errors";
+import type { LeadQueryService } from "../domain/lead-query.service";
 import type { LeadService } from "../domain/lead.service";
 import type { ListService } from "../domain/list.service";
 import type { CampaignService } from "../domain/campaign.service";
@@ -16,7 +17,8 @@ import type { Logger } from "../logger";
 
 export interface AdminDeps {
   readonly adminToken: string;
-  readonly leads: Pick<LeadService, "getLeadById" | "createLead" | "updateLead" | "deleteLead">;
+  readonly leads: Pick<LeadService, "createLead" | "updateLead" | "deleteLead">;
+  readonly queries: Pick<LeadQueryService, "getLeadById">;
   readonly emailStatus: Pick<EmailStatusQueryService, "statusOf" | "unsubscribed">;
   readonly erasure: Pick<ErasureService, "erase">;
   readonly lists: Pick<ListService, "createList">;
@@ -66,7 +68,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.get("/leads/:id", async (req, res) => {
-    res.json(await view(await deps.leads.getLeadById(leadId(req.params.id))));
+    res.json(await view(await deps.queries.getLeadById(leadId(req.params.id))));
   });
 
   router.post("/leads", async (req, res) => {

@@ -5,13 +5,13 @@
  * so two requests for one new address create one lead, not two.
  */
 import { emailKey, type EmailHasher } from "./email";
-import { AccessDeniedError, ConcurrentChangeError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
+import { AccessDeniedError, ConcurrentChangeError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
 import type { EmailStatusService } from "./email-status.service";
 import type { FieldCatalogue } from "./lead-fields";
 import { normaliseLeadInput, type NormalisedInput } from "./lead-input";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
-import type { Activity, Channel, Lead, LeadInput, LeadKey, SyncResult, WriteIntent } from "./types";
+import type { Channel, Lead, LeadInput, SyncResult, WriteIntent } from "./types";
 
 export interface LeadServiceDeps {
   readonly tx: TransactionRunner;
@@ -40,15 +40,6 @@ export interface SyncOptions {
 
 export type { CallerScope };
 
-export interface ActivityFilter {
-  readonly typeNames?: string[];
-  readonly excludeTypeNames?: string[];
-  /** Continue below this activity id (the stream position's offset). */
-  readonly beforeId?: number;
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly limit: number;
-}
 
 export interface CreateOptions {
   readonly channel: Channel;
@@ -61,43 +52,6 @@ export class LeadService {
   private defaultPartitionId?: number;
 
   constructor(private readonly deps: LeadServiceDeps) {}
-
-  /** getLead: every lead the key matches (EMAIL matches in every partition). */
-  async getLeads(key: LeadKey, caller?: CallerScope): Promise<Lead[]> {
-    return this.deps.tx.read(async (repos) => {
-      const scope = await partitionsOf(caller, repos);
-      const leads = (await this.findByKey(key, repos)).filter((l) => !scope || scope.includes(l.partitionId));
-      if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
-      return leads;
-    });
-  }
-
-  async getLeadById(id: number): Promise<Lead> {
-    return this.deps.tx.read(async (repos) => {
-      const lead = await repos.leads.findById(id);
-      if (!lead) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
-      return lead;
-    });
-  }
-
-  /** getLeadActivity: the activity rows of every lead the key matches, newest first. */
-  async getActivity(key: LeadKey, filter: ActivityFilter, caller?: CallerScope): Promise<{ activities: Activity[]; remaining: number }> {
-    return this.deps.tx.read(async (repos) => {
-      const scope = await partitionsOf(caller, repos);
-      const leads = (await this.findByKey(key, repos)).filter((l) => !scope || scope.includes(l.partitionId));
-      if (leads.length === 0) throw new LeadNotFoundError(`No lead found with ${key.type} = ${key.value}`);
-      const page = await repos.activities.find({
-        leadIds: leads.map((l) => l.id),
-        typeNames: filter.typeNames,
-        excludeTypeNames: filter.excludeTypeNames,
-        afterId: filter.beforeId,
-        since: filter.since,
-        until: filter.until,
-        limit: filter.limit,
-      });
-      return { activities: page.rows, remaining: page.remaining };
-    });
-  }
 
   /** syncLead: match Id > ForeignSysPersonId > Email, then update or create. */
   async syncLead(input: LeadInput, options: SyncOptions): Promise<SyncResult> {
@@ -243,33 +197,6 @@ export class LeadService {
     if (!fresh) throw new ConcurrentChangeError(`lead ${lead.id} was deleted meanwhile`);
     if (fresh.emailHash !== lead.emailHash) throw new ConcurrentChangeError(`lead ${lead.id} changed email meanwhile`);
     return fresh;
-  }
-
-  private async findByKey(key: LeadKey, repos: Repositories): Promise<Lead[]> {
-    const value = key.value?.trim() ?? "";
-    if (value === "") throw new InvalidLeadKeyError(`${key.type} key value is empty`);
-    switch (key.type) {
-      case "IDNUM": {
-        if (!/^\d{1,10}$/.test(value) || Number(value) > 2147483647) throw new InvalidLeadKeyError(`IDNUM '${value}' is not a lead id`);
-        const lead = await repos.leads.findById(Number(value));
-        return lead ? [lead] : [];
-      }
-      case "EMAIL": {
-        const hash = this.hashOf(value);
-        return hash ? repos.leads.findByEmailHash(hash) : [];
-      }
-      case "SFDCLEADID":
-      case "SFDCCONTACTID": {
-        const lead = await repos.leads.findByForeignId("SFDC", value);
-        return lead ? [lead] : [];
-      }
-      case "FOREIGN": {
-        const lead = await repos.leads.findByForeignId(key.foreignSysType ?? "CUSTOM", value);
-        return lead ? [lead] : [];
-      }
-      default:
-        throw new InvalidLeadKeyError(`key type ${String(key.type)} is not supported`);
-    }
   }
 
   /**

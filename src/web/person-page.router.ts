@@ -11,6 +11,7 @@ import type { ErasureService } from "../domain/erasure.service";
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
 import { DomainError, LeadNotFoundError } from "../domain/errors";
 import type { LeadSearchService } from "../domain/lead-search.service";
+import type { LeadQueryService } from "../domain/lead-query.service";
 import type { LeadService } from "../domain/lead.service";
 import { Channels, type Lead } from "../domain/types";
 import type { Logger } from "../logger";
@@ -33,7 +34,8 @@ import { readCookie, SESSION_COOKIE, sessionCookie, SessionSigner, type UiSessio
 
 export interface PersonPageDeps {
   readonly adminToken: string;
-  readonly leads: Pick<LeadService, "getLeadById" | "getLeads" | "getActivity" | "updateLead" | "deleteLead">;
+  readonly leads: Pick<LeadService, "updateLead" | "deleteLead">;
+  readonly queries: Pick<LeadQueryService, "getLeadById" | "getLeads" | "getActivity">;
   readonly search: Pick<LeadSearchService, "searchLeads">;
   readonly emailStatus: Pick<EmailStatusQueryService, "statusOf">;
   readonly erasure: Pick<ErasureService, "erase">;
@@ -138,7 +140,7 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
 
   router.get("/leads/:id/activity", async (req, res) => {
     const row = await rowOf(leadId(req));
-    const page = await deps.leads.getActivity({ type: "IDNUM", value: String(row.lead.id) }, { limit: ACTIVITY_LIMIT });
+    const page = await deps.queries.getActivity({ type: "IDNUM", value: String(row.lead.id) }, { limit: ACTIVITY_LIMIT });
     const content = activityTab(page.activities, page.remaining);
     res.type("html").send(personPage({ row, tab: "activity", csrf: csrfOf(req), content }));
   });
@@ -159,7 +161,7 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
   // The Unsubscribed box. Checking it unsubscribes at once; clearing it asks first, because a
   // re-subscribe changes every lead with the address (D2).
   router.post("/leads/:id/unsubscribed", async (req, res) => {
-    const lead = await deps.leads.getLeadById(leadId(req));
+    const lead = await deps.queries.getLeadById(leadId(req));
     const wanted = formField(req, "unsubscribed") === "1";
     const was = formField(req, "was");
     if (was !== undefined && (was === "1") !== lead.unsubscribed) return res.redirect(303, href(leadPath(lead.id), { done: "stale" }));
@@ -176,7 +178,7 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
   });
 
   router.post("/leads/:id/resubscribe", async (req, res) => {
-    const lead = await deps.leads.getLeadById(leadId(req));
+    const lead = await deps.queries.getLeadById(leadId(req));
     if (!lead.unsubscribed) return res.redirect(303, href(leadPath(lead.id), { done: "nochange" }));
     const saved = await deps.leads.updateLead(lead.id, { unsubscribed: false }, Channels.personPage);
     res.redirect(303, href(leadPath(lead.id), { done: "resubscribed", n: await countWithFlag(saved, false) }));
@@ -190,7 +192,7 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
   });
 
   router.post("/leads/:id/erase", async (req, res) => {
-    const lead = await deps.leads.getLeadById(leadId(req));
+    const lead = await deps.queries.getLeadById(leadId(req));
     if (formField(req, "confirm") !== "yes") throw new PageError(400, "Not erased", "Tick the box to confirm the erasure.");
     if (!lead.email) throw new PageError(400, "Not erased", "This lead has no email address to erase; delete it instead.");
     const result = await deps.erasure.erase(lead.email, Channels.personPage);
@@ -222,16 +224,16 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
   }
 
   async function rowOf(id: number): Promise<LeadRow> {
-    return (await rows([await deps.leads.getLeadById(id)]))[0];
+    return (await rows([await deps.queries.getLeadById(id)]))[0];
   }
 
   /** Every lead with this lead's address, in every partition (just this one without an email). */
   async function sharing(row: LeadRow): Promise<LeadRow[]> {
-    return row.lead.email ? rows(await deps.leads.getLeads({ type: "EMAIL", value: row.lead.email })) : [row];
+    return row.lead.email ? rows(await deps.queries.getLeads({ type: "EMAIL", value: row.lead.email })) : [row];
   }
 
   async function countWithFlag(lead: Lead, unsubscribed: boolean): Promise<number> {
-    const all = lead.email ? await deps.leads.getLeads({ type: "EMAIL", value: lead.email }) : [lead];
+    const all = lead.email ? await deps.queries.getLeads({ type: "EMAIL", value: lead.email }) : [lead];
     return all.filter((l) => l.unsubscribed === unsubscribed).length;
   }
 

@@ -1,5 +1,6 @@
 import type { FieldCatalogue } from "../../domain/lead-fields";
 import type { LeadStreamService } from "../../domain/lead-stream.service";
+import type { LeadQueryService } from "../../domain/lead-query.service";
 import type { LeadService } from "../../domain/lead.service";
 import type { ListService } from "../../domain/list.service";
 import type { CampaignService } from "../../domain/campaign.service";
@@ -15,7 +16,8 @@ export interface HandlerContext {
   readonly user: ApiUser;
   /** SOAP headers by local name (node-soap's third argument). */
   readonly headers: Args;
-  readonly leads: Pick<LeadService, "getLeads" | "syncLead" | "getActivity">;
+  readonly leads: Pick<LeadService, "syncLead">;
+  readonly queries: Pick<LeadQueryService, "getLeads" | "getActivity">;
   readonly streams: Pick<LeadStreamService, "start" | "leads" | "changes">;
   readonly lists: Pick<ListService, "run" | "findList" | "findListById">;
   readonly merges: Pick<MergeService, "merge">;

@@ -34,7 +34,7 @@ export const getLeadActivity: Handler = async (args, ctx) => {
   const start = asRecord(args.startPosition);
   const batchSize = Math.min(Math.max(asInt(args.batchSize, "batchSize") ?? MAX_BATCH, 1), MAX_BATCH);
   const beforeId = parseOffset(asText(start?.offset));
-  const page = await ctx.leads.getActivity(key, {
+  const page = await ctx.queries.getActivity(key, {
     typeNames: include.length ? include : undefined,
     excludeTypeNames: exclude.length ? exclude : undefined,
     beforeId,
