@@ -49,7 +49,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const streams = new LeadStreamService({ tx, hasher });
     const lists = new ListService({ tx, hasher });
     const merges = new MergeService({ tx, hasher, emailStatus: rules });
-    const batches = new BatchSyncService({ tx, leads, emailStatus: rules });
+    const batches = new BatchSyncService({ tx, hasher, leads, emailStatus: rules });
     const erasure = new ErasureService({ tx, hasher, emailStatus: rules });
     const campaigns = new CampaignService({ tx, hasher, leads });
     // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.

@@ -6,6 +6,7 @@
  * none of the batch applied. Records apply in order: a repeated key updates the lead an earlier
  * record created.
  */
+import { emailKey, type EmailHasher } from "./email";
 import { DomainError } from "./errors";
 import type { EmailStatusService } from "./email-status.service";
 import type { LeadService, SyncOptions } from "./lead.service";
@@ -23,6 +24,7 @@ export class BatchSyncService {
   constructor(
     private readonly deps: {
       readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
       readonly leads: Pick<LeadService, "prepare" | "syncLeadWith">;
       readonly emailStatus: Pick<EmailStatusService, "lockAddresses">;
     },
@@ -56,6 +58,13 @@ export class BatchSyncService {
     return this.deps.tx.run(async (repos) => {
       const emails = prepared.flatMap((p) => ("data" in p && p.data.email ? [p.data.email] : []));
       await this.deps.emailStatus.lockAddresses(emails, repos);
+      // Under those locks, every address's current lead in one query; records then keep it up to date.
+      const hashes = new Set(emails.map((e) => this.deps.hasher(emailKey(e) as string)));
+      const latest = await repos.leadPages.latestIdsByEmailHashes([...hashes]);
+      const hinted: SyncOptions = {
+        ...options,
+        emailMatchHint: (hash) => latest.get(hash) ?? (hashes.has(hash) ? null : undefined),
+      };
       const results: BatchRecordResult[] = [];
       for (const [i, p] of prepared.entries()) {
         if ("error" in p) {
@@ -63,11 +72,12 @@ export class BatchSyncService {
           continue;
         }
         try {
-          results.push({
-            ok: savepoints
-              ? await repos.nested((r) => this.deps.leads.syncLeadWith(r, p.data, options))
-              : await this.deps.leads.syncLeadWith(repos, p.data, options),
-          });
+          const ok = savepoints
+            ? await repos.nested((r) => this.deps.leads.syncLeadWith(r, p.data, hinted))
+            : await this.deps.leads.syncLeadWith(repos, p.data, hinted);
+          // This record's lead is now its address's most recently updated one.
+          if (ok.lead.emailHash) latest.set(ok.lead.emailHash, ok.leadId);
+          results.push({ ok });
         } catch (error) {
           if (!(error instanceof DomainError) || error.kind === "concurrentChange" || error.kind === "invalidWrite") throw error;
           if (!savepoints) throw new RecordFailedInBatch();

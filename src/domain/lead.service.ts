@@ -36,6 +36,11 @@ export interface SyncOptions {
   readonly workspace?: string;
   /** The API user's limits: its workspaces (all when absent) and whether it may re-subscribe. */
   readonly caller?: CallerScope;
+  /**
+   * For a batch that looked its addresses up at once, under their locks: the lead an email-only
+   * record matches (an id), that it matches none (null), or unknown (undefined: look it up).
+   */
+  readonly emailMatchHint?: (emailHash: string) => number | null | undefined;
 }
 
 export type { CallerScope };
@@ -142,8 +147,18 @@ export class LeadService {
       // Under the lock: another request may have created the lead meanwhile. A lead that keeps a
       // given Id needs no second look: it matches only by Id or foreign id, both unique keys, so a
       // concurrent create makes this insert fail, and the retried transaction matches that lead.
-      const again = options.keepGivenId && data.id !== undefined ? null : await this.match(data, hash, options, repos, scope);
-      if (again) lead = await this.lockAndReload(again, data.email, repos);
+      if (!(options.keepGivenId && data.id !== undefined)) {
+        // A batch may already know which lead the address matches (it looked them all up at once).
+        const hinted = emailOnly && hash && options.dedupByEmail && !scope ? options.emailMatchHint?.(hash) : undefined;
+        if (hinted !== undefined && hinted !== null) {
+          const fresh = await repos.leads.findByIdForUpdate(hinted);
+          if (fresh && fresh.emailHash === hash) lead = fresh;
+        }
+        if (!lead && hinted !== null) {
+          const again = await this.match(data, hash, options, repos, scope);
+          if (again) lead = await this.lockAndReload(again, data.email, repos);
+        }
+      }
     }
     const status = lead ? "UPDATED" : "CREATED";
     const previous = lead ? { ...lead, fields: { ...lead.fields } } : undefined;

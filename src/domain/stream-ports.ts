@@ -42,6 +42,8 @@ export interface LeadPageRepository {
   /** Leads with these ids, after `afterId`, in id order. */
   pageByIds(ids: number[], afterId: number, limit: number, partitionIds?: number[]): Promise<{ leads: Lead[]; remaining: number }>;
   findByEmailHashes(hashes: string[]): Promise<Lead[]>;
+  /** For each address, the id of its most recently updated lead (syncLead's email match). */
+  latestIdsByEmailHashes(hashes: string[]): Promise<Map<string, number>>;
   findByForeignIds(foreignSysType: string, ids: string[]): Promise<Lead[]>;
 }
 

@@ -62,6 +62,17 @@ export class SqlLeadPageRepository implements LeadPageRepository {
     return this.manager.createQueryBuilder(LeadEntity, "l").where("l.email_hash IN (:...hashes)", { hashes }).orderBy("l.id").getMany();
   }
 
+  async latestIdsByEmailHashes(hashes: string[]): Promise<Map<string, number>> {
+    if (hashes.length === 0) return new Map();
+    const rows = rowsOf(
+      await this.manager.query(
+        `SELECT DISTINCT ON (email_hash) email_hash, id FROM lead WHERE email_hash = ANY($1::text[]) ORDER BY email_hash, updated_at DESC, id DESC`,
+        [hashes],
+      ),
+    );
+    return new Map(rows.map((r) => [String(r.email_hash), Number(r.id)]));
+  }
+
   findByForeignIds(foreignSysType: string, ids: string[]): Promise<Lead[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.manager
