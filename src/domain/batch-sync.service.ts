@@ -57,7 +57,21 @@ export class BatchSyncService {
   private run(prepared: Prepared[], inputs: LeadInput[], options: SyncOptions, savepoints: boolean): Promise<BatchRecordResult[]> {
     return this.deps.tx.run(async (repos) => {
       const emails = prepared.flatMap((p) => ("data" in p && p.data.email ? [p.data.email] : []));
-      await this.deps.emailStatus.lockAddresses(emails, repos);
+      // Records matched by Id or foreign id lock their lead's current address too: take those
+      // locks up front with the others, in the one hash order, or two batches can deadlock.
+      const current: string[] = [];
+      for (const p of prepared) {
+        if (!("data" in p)) continue;
+        const { id, foreignSysPersonId, foreignSysType } = p.data;
+        const lead =
+          id !== undefined
+            ? await repos.leads.findById(id)
+            : foreignSysPersonId
+              ? await repos.leads.findByForeignId(foreignSysType ?? "CUSTOM", foreignSysPersonId)
+              : null;
+        if (lead?.email) current.push(lead.email);
+      }
+      await this.deps.emailStatus.lockAddresses([...emails, ...current], repos);
       // Under those locks, every address's current lead in one query; records then keep it up to date.
       const hashes = new Set(emails.map((e) => this.deps.hasher(emailKey(e) as string)));
       const latest = await repos.leadPages.latestIdsByEmailHashes([...hashes]);
