@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { BulkMode, BulkTransactionRunner } from "../domain/bulk-ports";
 import type { Repositories, TransactionRunner } from "../domain/ports";
 import { createRepositories } from "./repositories/create-repositories";
-import { isRetryable } from "./transaction-runner";
+import { backoffMs, isRetryable } from "./transaction-runner";
 
 /**
  * BulkTransactionRunner on TypeORM. "commit" hands out the ordinary transaction runner.
@@ -49,7 +49,7 @@ export class TypeOrmBulkTransactionRunner implements BulkTransactionRunner {
         });
       } catch (error) {
         if (attempt >= this.attempts || !isRetryable(error)) throw error;
-        await sleep(Math.random() * 10 * attempt);
+        await sleep(backoffMs(attempt));
       }
     }
   }

@@ -101,7 +101,7 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
         clearTimeout(watchdog);
         await queryRunner.release();
       }
-      await sleep(Math.random() * 10 * attempt);
+      await sleep(backoffMs(attempt));
     }
   }
 }
@@ -115,6 +115,14 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
 function closeConnection(queryRunner: QueryRunner): void {
   const client = (queryRunner as unknown as { databaseConnection?: { connection?: { stream?: { destroy(): void } } } }).databaseConnection;
   client?.connection?.stream?.destroy();
+}
+
+/**
+ * Full-jitter exponential back-off (5, 10, 20 … ms, at most 640): two transactions that just
+ * deadlocked rarely meet again at the same moment.
+ */
+export function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(640, 5 * 2 ** attempt);
 }
 
 export function sqlStateOf(error: unknown): string | undefined {
