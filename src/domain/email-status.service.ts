@@ -133,16 +133,8 @@ export class EmailStatusService {
     const hash = this.deps.hasher(key);
     const statuses = await repos.emailStatuses.lock([{ emailHash: hash, email }]);
     if (statuses.get(hash)?.unsubscribed) return null;
-    const channel = intent.channel;
-    const at = this.deps.now?.() ?? new Date();
-    await repos.emailStatuses.change(hash, email, { at, unsubscribed: true, channel: channel.name, reason: channel.reason, source: channel.source, leadId: null });
-    // Lead ids start at 1: excluding lead 0 excludes none.
-    const leadIds = await repos.leads.applyStatusToAllWithEmail(hash, true, 0);
-    const change: ValueChange = { field: "Unsubscribed", displayName: "Unsubscribed", oldValue: booleanText(false), newValue: booleanText(true) };
-    await repos.activities.insertMany(leadIds.map((id) => changeDataValueRow(id, hash, change, channel)));
-    const notify = this.deps.onStatusChanged;
-    if (notify) repos.afterCommit(() => notify({ unsubscribed: true, channel: channel.name, propagatedTo: leadIds.length }));
-    return leadIds;
+    // No lead asked for this: every lead with the address gets the channel's own row.
+    return this.setAddressStatus({ emailHash: hash, email, unsubscribed: true, causedBy: null, fanOutReason: undefined }, intent, repos);
   }
 
   hashOf(email: string | null | undefined): string | null {
@@ -162,31 +154,47 @@ export class EmailStatusService {
     return statuses.get(hash)?.unsubscribed ?? false;
   }
 
-  /** D1/D2: the master status changes, then one statement brings every other lead along. */
+  /** D1/D2: the lead's write changes its address's status; the other leads follow (updateLeadEmailStatus rows). */
   private async changeMaster(lead: Lead, decision: FlagDecision, intent: WriteIntent, repos: Repositories): Promise<void> {
     if (decision.masterUnsubscribed === undefined || !lead.emailHash) return;
-    const unsubscribed = decision.masterUnsubscribed;
-    const at = this.deps.now?.() ?? new Date();
-    await repos.emailStatuses.change(lead.emailHash, lead.email ?? "", {
-      at,
+    await this.setAddressStatus(
+      { emailHash: lead.emailHash, email: lead.email ?? "", unsubscribed: decision.masterUnsubscribed, causedBy: lead.id, fanOutReason: SystemReasons.propagate },
+      intent,
+      repos,
+    );
+  }
+
+  /**
+   * The one place an address's status changes: the master row and its history, then one
+   * set-based UPDATE brings every lead with the address (but the causing one) along, then one
+   * insert of their Change Data Value rows. Returns the leads that changed.
+   */
+  private async setAddressStatus(
+    change: { emailHash: string; email: string; unsubscribed: boolean; causedBy: number | null; fanOutReason: string | undefined },
+    intent: WriteIntent,
+    repos: Repositories,
+  ): Promise<number[]> {
+    const { emailHash, unsubscribed, causedBy } = change;
+    await repos.emailStatuses.change(emailHash, change.email, {
+      at: this.deps.now?.() ?? new Date(),
       unsubscribed,
       channel: intent.channel.name,
       reason: intent.channel.reason,
       source: intent.channel.source,
-      leadId: lead.id,
+      leadId: causedBy,
     });
-    const others = await repos.leads.applyStatusToAllWithEmail(lead.emailHash, unsubscribed, lead.id);
+    const others = await repos.leads.applyStatusToAllWithEmail(emailHash, unsubscribed, causedBy);
     const notify = this.deps.onStatusChanged;
     if (notify) repos.afterCommit(() => notify({ unsubscribed, channel: intent.channel.name, propagatedTo: others.length }));
-    if (others.length === 0) return;
-    const change: ValueChange = {
+    const row: ValueChange = {
       field: "Unsubscribed",
       displayName: "Unsubscribed",
       oldValue: booleanText(!unsubscribed),
       newValue: booleanText(unsubscribed),
-      systemReason: SystemReasons.propagate,
+      ...(change.fanOutReason ? { systemReason: change.fanOutReason } : {}),
     };
-    await repos.activities.insertMany(others.map((id) => changeDataValueRow(id, lead.emailHash, change, intent.channel)));
+    if (others.length > 0) await repos.activities.insertMany(others.map((id) => changeDataValueRow(id, emailHash, row, intent.channel)));
+    return others;
   }
 
   private flagChange(oldValue: boolean, newValue: boolean, decision: FlagDecision): ValueChange {

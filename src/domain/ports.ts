@@ -21,7 +21,7 @@ export interface LeadRepository {
   save(lead: Lead, intent: import("./types").WriteIntent): Promise<Lead>;
   remove(lead: Lead, intent: import("./types").WriteIntent): Promise<void>;
   /** Set-based propagation: every other lead with the key takes the status. Returns their ids. */
-  applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number): Promise<number[]>;
+  applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number | null): Promise<number[]>;
   /** How many leads with the address are outside these partitions. */
   countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number>;
   /** The lead's email hash and flag as committed rows show them, locking the row. */

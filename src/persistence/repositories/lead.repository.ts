@@ -10,7 +10,7 @@ import { LeadEntity } from "../entities/lead.entity";
  */
 const PROPAGATE_STATUS = `
   UPDATE lead SET unsubscribed = $2, updated_at = now()
-   WHERE email_hash = $1 AND id <> $3 AND unsubscribed IS DISTINCT FROM $2
+   WHERE email_hash = $1 AND ($3::int IS NULL OR id <> $3) AND unsubscribed IS DISTINCT FROM $2
   RETURNING id`;
 
 /**
@@ -117,7 +117,7 @@ export class TypeOrmLeadRepository implements LeadRepository {
     await this.manager.remove(LeadEntity, entity);
   }
 
-  async applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number): Promise<number[]> {
+  async applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number | null): Promise<number[]> {
     const result: unknown = await this.manager.query(PROPAGATE_STATUS, [emailHash, unsubscribed, exceptLeadId]);
     return rowsOf(result).map((r) => Number(r.id));
   }
