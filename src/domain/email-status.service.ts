@@ -67,7 +67,9 @@ export class EmailStatusService {
     if (lead.emailHash && lead.email) entries.set(lead.emailHash, lead.email);
     const statuses = await repos.emailStatuses.lock([...entries].map(([emailHash, email]) => ({ emailHash, email })));
 
-    const current = await repos.leads.lockRow(lead.id);
+    // A row this transaction locked before the save was reloaded by the save under that lock, so
+    // `previous` is current; otherwise lock it now and read what is committed.
+    const current = repos.leads.isLockedHere(lead.id) ? { emailHash: previous.emailHash, unsubscribed: previous.unsubscribed } : await repos.leads.lockRow(lead.id);
     if (!current) throw new ConcurrentChangeError(`lead ${lead.id} was deleted meanwhile`);
     if (current.emailHash !== previous.emailHash) throw new ConcurrentChangeError(`lead ${lead.id} changed email meanwhile`);
 

@@ -24,6 +24,8 @@ export interface LeadRepository {
   applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number | null): Promise<number[]>;
   /** How many leads with the address are outside these partitions. */
   countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number>;
+  /** Whether this transaction already holds the lead's row lock (taken by findByIdForUpdate or lockRow). */
+  isLockedHere(id: number): boolean;
   /** The lead's email hash and flag as committed rows show them, locking the row. */
   lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null>;
   /** The person page's search (LeadSearchService.searchLeads): any one criterion matches. */

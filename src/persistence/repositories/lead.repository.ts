@@ -79,8 +79,25 @@ export class TypeOrmLeadRepository implements LeadRepository {
     return this.manager.findOneBy(LeadEntity, { id });
   }
 
-  findByIdForUpdate(id: number): Promise<Lead | null> {
-    return this.manager.createQueryBuilder(LeadEntity, "l").setLock("pessimistic_write").where("l.id = :id", { id }).getOne();
+  async findByIdForUpdate(id: number): Promise<Lead | null> {
+    const lead = await this.manager.createQueryBuilder(LeadEntity, "l").setLock("pessimistic_write").where("l.id = :id", { id }).getOne();
+    if (lead) this.rowsLockedHere()?.add(id);
+    return lead;
+  }
+
+  isLockedHere(id: number): boolean {
+    return this.rowsLockedHere()?.has(id) ?? false;
+  }
+
+  /**
+   * Lead rows this transaction locked at its top level (a lock taken in a savepoint goes when
+   * the savepoint rolls back, so those are not remembered). Kept on the query runner.
+   */
+  private rowsLockedHere(): Set<number> | undefined {
+    const runner = this.manager.queryRunner;
+    if (!runner?.isTransactionActive || (runner as unknown as { transactionDepth?: number }).transactionDepth !== 1) return undefined;
+    const data = runner.data as { lockedLeadRows?: Set<number> };
+    return (data.lockedLeadRows ??= new Set());
   }
 
   findByForeignId(foreignSysType: string, foreignSysPersonId: string): Promise<Lead | null> {
@@ -140,6 +157,7 @@ export class TypeOrmLeadRepository implements LeadRepository {
   async lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null> {
     const rows = rowsOf(await this.manager.query(LOCK_LEAD_ROW, [id]));
     if (rows.length === 0) return null;
+    this.rowsLockedHere()?.add(id);
     return { emailHash: (rows[0].email_hash as string | null) ?? null, unsubscribed: rows[0].unsubscribed === true };
   }
 }
