@@ -43,6 +43,9 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
   let dataSource: DataSource | undefined;
   try {
     const url = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir)).url;
+    if (embedded?.modesFixed) {
+      logger.log("warn", "DATA_DIR was readable by other users: narrowed to 0700 (folders) and 0600 (files)", { dataDir: config.dataDir, entries: embedded.modesFixed });
+    }
     // As in app.ts: the subscriber needs the hasher before the key is read from the database.
     const hashKey: { value?: string } = {};
     const hasher = (key: string): string => {

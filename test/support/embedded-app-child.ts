@@ -5,7 +5,8 @@
  * import(), which jest's module sandbox refuses (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG),
  * so the embedded database cannot start inside a jest test file.
  *
- * argv[2]: the environment for loadConfig as JSON; argv[3]: the working directory for loadConfig.
+ * argv[2]: the environment for loadConfig as JSON; argv[3]: the working directory for loadConfig;
+ * argv[4], optional: the umask to start with.
  */
 import { startApplication, type Application } from "../../src/app";
 import { loadConfig } from "../../src/config";
@@ -24,6 +25,7 @@ const logger: Logger = {
 
 async function main(): Promise<void> {
   const env = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
+  if (process.argv[4] !== undefined) process.umask(Number(process.argv[4]));
   let app: Application;
   try {
     app = await startApplication(loadConfig(env, process.argv[3] ?? process.cwd()), logger);

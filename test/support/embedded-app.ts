@@ -50,10 +50,14 @@ export class EmbeddedStartError extends Error {
  * Starts the app with `env` (no DATABASE_URL is passed unless env has one) and
  * DATA_DIR=<dir>/data. `dir` defaults to a new temp dir; pass one to restart on the same data.
  */
-export async function startEmbeddedApp(env: Record<string, string>, options: { dir?: string; timeoutMs?: number } = {}): Promise<EmbeddedApp> {
+export async function startEmbeddedApp(
+  env: Record<string, string>,
+  options: { dir?: string; timeoutMs?: number; /** the child's umask before it starts (an operator's careless one) */ umask?: number } = {},
+): Promise<EmbeddedApp> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "mktows-embedded-app-"));
   const fullEnv = { PORT: "0", HOST: "127.0.0.1", DATA_DIR: path.join(dir, "data"), ...env };
-  const child: ChildProcess = fork(path.join(__dirname, "embedded-app-child.ts"), [JSON.stringify(fullEnv), dir], {
+  const childArgs = [JSON.stringify(fullEnv), dir, ...(options.umask !== undefined ? [String(options.umask)] : [])];
+  const child: ChildProcess = fork(path.join(__dirname, "embedded-app-child.ts"), childArgs, {
     execArgv: ["-r", "ts-node/register/transpile-only"],
     cwd: path.join(__dirname, "..", ".."),
     stdio: ["ignore", "ignore", "inherit", "ipc"],
