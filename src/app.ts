@@ -42,15 +42,15 @@ export async function startApplication(config: Config, logger: Logger): Promise<
   const metrics = new Metrics(() => poolStats(pool.dataSource));
   const database = await openDatabase(config, logger, { onStatusChanged: (e) => metrics.statusChanged(e) });
   try {
-    const { dataSource, secrets, hasher, rules, tx, fields, fieldRegistry, leads } = database;
+    const { dataSource, secrets, hasher, writes, tx, fields, fieldRegistry, leads } = database;
     pool.dataSource = dataSource;
     const queries = new LeadQueryService({ tx, hasher });
     const emailStatus = new EmailStatusQueryService({ tx, hasher });
     const streams = new LeadStreamService({ tx, hasher });
-    const lists = new ListService({ tx, hasher });
-    const merges = new MergeService({ tx, hasher, emailStatus: rules });
-    const batches = new BatchSyncService({ tx, hasher, leads, emailStatus: rules });
-    const erasure = new ErasureService({ tx, hasher, emailStatus: rules });
+    const lists = new ListService({ tx, hasher, writes });
+    const merges = new MergeService({ tx, hasher, writes });
+    const batches = new BatchSyncService({ tx, leads });
+    const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
     // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);

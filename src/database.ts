@@ -1,16 +1,16 @@
 /**
  * The database half of the composition root, without HTTP: the database (PostgreSQL at
- * DATABASE_URL, else the embedded one under DATA_DIR), migrations, instance secrets, the rules
+ * DATABASE_URL, else the embedded one under DATA_DIR), migrations, instance secrets, the write path
  * and the lead service. The server (app.ts) and the import command (cli/import.ts) both start
  * from it, so they compute the same email hashes and apply the same rules.
  */
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
 import { hmacEmailKey, type EmailHasher } from "./domain/email";
-import { EmailStatusService } from "./domain/email-status.service";
 import { FieldRegistry } from "./domain/field-registry";
 import { FieldCatalogue } from "./domain/lead-fields";
 import { LeadService } from "./domain/lead.service";
+import { LeadWriteService } from "./domain/lead-write.service";
 import type { TransactionRunner } from "./domain/ports";
 import type { Logger } from "./logger";
 import { createDataSource, migrate } from "./persistence/data-source";
@@ -23,7 +23,8 @@ export interface Database {
   readonly kind: "postgresql" | "embedded";
   readonly secrets: InstanceSecrets;
   readonly hasher: EmailHasher;
-  readonly rules: EmailStatusService;
+  /** The one write path (every lead, activity and email-status write). */
+  readonly writes: LeadWriteService;
   readonly tx: TransactionRunner;
   readonly fields: () => FieldCatalogue;
   readonly fieldRegistry: FieldRegistry;
@@ -55,13 +56,12 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
     const standardCatalogue = new FieldCatalogue();
     const registry: { current?: FieldRegistry } = {};
     const fields = () => registry.current?.current() ?? standardCatalogue;
-    const rules = new EmailStatusService({ hasher, fields, onStatusChanged: options.onStatusChanged });
     dataSource = createDataSource({
       url,
       poolSize: Math.min(options.poolSize ?? config.poolSize, embedded ? 4 : config.poolSize),
       statementTimeoutMs: config.statementTimeoutMs,
       connectionTimeoutMs: config.connectionTimeoutMs,
-      rules,
+      hasher,
     });
     await dataSource.initialize();
     // PGlite behind a socket (ours, or one a test or operator started) is one shared session:
@@ -87,7 +87,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
     const fieldRegistry = new FieldRegistry({ tx });
     await fieldRegistry.refresh();
     registry.current = fieldRegistry;
-    const leads = new LeadService({ tx, emailStatus: rules, hasher, fields, refreshFields: () => fieldRegistry.refresh() });
+    const writes = new LeadWriteService({ tx, hasher, fields, onStatusChanged: options.onStatusChanged });
+    const leads = new LeadService({ tx, writes, fields, refreshFields: () => fieldRegistry.refresh() });
     const ds = dataSource;
     const db = embedded;
     return {
@@ -95,7 +96,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
       kind: db ? "embedded" : "postgresql",
       secrets,
       hasher,
-      rules,
+      writes,
       tx,
       fields,
       fieldRegistry,

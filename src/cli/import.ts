@@ -210,7 +210,7 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
 
   try {
     noticeGeneratedSecrets(db, io);
-    const service = new ImportService({ leads: db.leads, emailStatus: db.rules, bulk: new TypeOrmBulkTransactionRunner(db.dataSource, db.tx) });
+    const service = new ImportService({ leads: db.leads, writes: db.writes, bulk: new TypeOrmBulkTransactionRunner(db.dataSource, db.tx) });
     let summary: ImportSummary;
     let stopped: ImportStoppedError | undefined;
     try {

@@ -26,7 +26,7 @@ export class CampaignService {
     private readonly deps: {
       readonly tx: TransactionRunner;
       readonly hasher: EmailHasher;
-      readonly leads: Pick<LeadService, "updateLead">;
+      readonly leads: Pick<LeadService, "updateLeads">;
     },
   ) {}
 
@@ -91,15 +91,12 @@ export class CampaignService {
     for (const s of steps) fields[s.attribute] = s.value;
     const updated: number[] = [];
     const notFound: number[] = [];
-    for (const id of leadIds) {
-      try {
-        await this.deps.leads.updateLead(id, { fields }, channel, caller);
-        updated.push(id);
-      } catch (error) {
-        if (!(error instanceof LeadNotFoundError)) throw error;
-        notFound.push(id);
-      }
-    }
+    const results = await this.deps.leads.updateLeads(leadIds, { fields }, channel, caller);
+    results.forEach((result, i) => {
+      if ("ok" in result) updated.push(leadIds[i]);
+      else if (result.error instanceof LeadNotFoundError) notFound.push(leadIds[i]);
+      else throw result.error;
+    });
     return { updated, notFound };
   }
 }

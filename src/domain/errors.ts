@@ -47,3 +47,17 @@ export class InvalidWriteError extends DomainError {
 export class ConcurrentChangeError extends DomainError {
   readonly kind = "concurrentChange";
 }
+
+/** mergeLeads could not merge (a lead missing, ambiguous or on both sides). */
+export class MergeFailedError extends DomainError {
+  readonly kind = "mergeFailed";
+}
+
+/**
+ * An error the request explains (bad value, unknown lead, not allowed): a batch record with one
+ * is FAILED and the others go on. ConcurrentChangeError (retried) and InvalidWriteError (a bug)
+ * are not: they end the unit of work. The one list of which is which.
+ */
+export function isRequestError(error: unknown): error is DomainError {
+  return error instanceof DomainError && !(error instanceof ConcurrentChangeError) && !(error instanceof InvalidWriteError);
+}

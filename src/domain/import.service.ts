@@ -1,8 +1,8 @@
 /**
  * The import channel (SPEC §4 Import: Reason "List import", Source "Import"): a Marketo lead
  * export and a list of unsubscribed addresses, applied through the write path of every other
- * channel (D8). Each lead row goes through LeadService, so the lead subscriber's rules run on
- * it; each listed address goes through EmailStatusService.unsubscribeAddress. Rows go in
+ * channel (D8): a batch of lead rows is one unit of work of the write path (LeadService →
+ * LeadWriteService), and so is a batch of listed addresses (unsubscribeAddress plans). Rows go in
  * batches, a transaction each, in lanes that run side by side; a row's lane follows from its
  * address, so the rows of one address apply in file order. A dry run applies everything in one
  * transaction (one lane) that is rolled back at the end (BulkTransactionRunner "rehearse"), so
@@ -18,11 +18,11 @@
  * unsubscribes are already kept, and the leads created after them start unsubscribed (D3).
  */
 import type { BulkTransactionRunner } from "./bulk-ports";
-import type { EmailStatusService } from "./email-status.service";
 import { emailKey } from "./email";
 import { DomainError } from "./errors";
 import type { NormalisedInput } from "./lead-input";
 import type { LeadService } from "./lead.service";
+import type { LeadWriteService } from "./lead-write.service";
 import type { Repositories, TransactionRunner } from "./ports";
 import { ActivityTypes, Channels, type Lead, type LeadInput, type SyncResult } from "./types";
 
@@ -119,8 +119,8 @@ export class ImportStoppedError extends Error {
 }
 
 export interface ImportServiceDeps {
-  readonly leads: Pick<LeadService, "prepare" | "syncLeadWith">;
-  readonly emailStatus: Pick<EmailStatusService, "unsubscribeAddress">;
+  readonly leads: Pick<LeadService, "prepare" | "syncManyWith">;
+  readonly writes: Pick<LeadWriteService, "runIn">;
   readonly bulk: BulkTransactionRunner;
 }
 
@@ -140,8 +140,8 @@ interface Rejection {
   readonly rejected: string;
 }
 
-/** Starts a unit: reads what its rows need, and returns how to apply one row in it. */
-type UnitStart<R, O> = (rows: R[], repos: Repositories) => Promise<(row: R) => Promise<O | Rejection>>;
+/** Applies a unit's rows, in one unit of work of the write path; an outcome per row, in order. */
+type UnitApply<R, O> = (rows: R[], repos: Repositories) => Promise<(O | Rejection)[]>;
 
 interface LeadChecks {
   /** Leads that have a row's Id, and whether an import created them. */
@@ -175,7 +175,6 @@ export class ImportService {
   ): Promise<void> {
     const counts: AddressCounts = { rows: 0, unsubscribed: 0, alreadyUnsubscribed: 0, leadsUnsubscribed: 0, rejected: 0 };
     summary.unsubscribes = counts;
-    const intent = { channel: Channels.import, requestedUnsubscribed: true };
     const lanes = this.lanesOf(options);
     for await (const window of batches(rows, options.batchSize * lanes)) {
       counts.rows += window.length;
@@ -186,9 +185,10 @@ export class ImportService {
         else ready.push(row);
       }
       results.push(
-        ...(await this.inLanes(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (_rows, repos) => (row) =>
-          this.deps.emailStatus.unsubscribeAddress(row.email, intent, repos),
-        )),
+        ...(await this.inLanes<AddressRow, number[] | null>(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (unit, repos) => {
+          const done = await this.deps.writes.runIn(repos, unit.map((row) => ({ op: "unsubscribeAddress", email: row.email, channel: Channels.import })));
+          return done.map((r): number[] | null | Rejection => ("error" in r ? { rejected: r.error.message } : r.ok.unchanged ? null : [...r.ok.others]));
+        })),
       );
       for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
         if (isRejection(outcome)) this.reject(summary, counts, options, "unsubscribes", line, outcome.rejected);
@@ -227,10 +227,7 @@ export class ImportService {
       }
       const route = (row: ReadyLead) => emailKey(row.data.email) ?? `id:${row.data.id ?? ""}:${row.data.foreignSysPersonId ?? ""}`;
       results.push(
-        ...(await this.inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => {
-          const checks = await this.leadChecks(unit, repos);
-          return (row) => this.applyLead(row, checks, repos);
-        })),
+        ...(await this.inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => this.applyLeads(unit, await this.leadChecks(unit, repos), repos))),
       );
       for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
         if (isRejection(outcome)) this.reject(summary, counts, options, "leads", line, outcome.rejected);
@@ -267,8 +264,20 @@ export class ImportService {
     return { existing: new Map(existing.map((l) => [l.id, imported.has(l.id)])), owners };
   }
 
-  /** Matches as SPEC §5 syncLead does (Id > SFDC id > email), after the import's two checks. */
-  private async applyLead(row: ReadyLead, checks: LeadChecks, repos: Repositories): Promise<LeadOutcome | Rejection> {
+  /** The import's two checks per row, then the rest as one batch matched as SPEC §5 syncLead does (Id > SFDC id > email). */
+  private async applyLeads(rows: ReadyLead[], checks: LeadChecks, repos: Repositories): Promise<(LeadOutcome | Rejection)[]> {
+    const out: (LeadOutcome | Rejection | undefined)[] = rows.map((row) => this.checkLead(row, checks));
+    const go = rows.filter((_, i) => out[i] === undefined);
+    const synced = await this.deps.leads.syncManyWith(repos, go.map((r) => r.data), { channel: Channels.import, dedupByEmail: true, keepGivenId: true });
+    let j = 0;
+    return out.map((o, i) => {
+      if (o !== undefined) return o;
+      const r = synced[j++];
+      return "error" in r ? { rejected: r.error.message } : { result: r.ok, row: rows[i] };
+    });
+  }
+
+  private checkLead(row: ReadyLead, checks: LeadChecks): Rejection | undefined {
     const { data } = row;
     const imported = data.id !== undefined ? checks.existing.get(data.id) : undefined;
     // Ids from this server's own sequence are not Marketo's: never overwrite such a lead.
@@ -280,8 +289,7 @@ export class ImportService {
       const owner = checks.owners.get(`${type}:${data.foreignSysPersonId}`);
       if (owner !== undefined && owner !== data.id) return { rejected: `${type} id ${data.foreignSysPersonId} belongs to lead ${owner}, not to lead ${data.id}` };
     }
-    const result = await this.deps.leads.syncLeadWith(repos, data, { channel: Channels.import, dedupByEmail: true, keepGivenId: true });
-    return { result, row };
+    return undefined;
   }
 
   private lanesOf(options: ImportOptions): number {
@@ -299,11 +307,11 @@ export class ImportService {
     key: (row: R) => string,
     part: ImportPart,
     summary: ImportSummary,
-    begin: UnitStart<R, O>,
+    apply: UnitApply<R, O>,
   ): Promise<Result<O>[]> {
     const split: R[][] = Array.from({ length: lanes }, () => []);
     for (const row of rows) split[lanes === 1 ? 0 : hash(key(row)) % lanes].push(row);
-    const settled = await Promise.allSettled(split.map((lane) => this.inUnits(units, lane, part, summary, begin)));
+    const settled = await Promise.allSettled(split.map((lane) => this.inUnits(units, lane, part, summary, apply)));
     const out: Result<O>[] = [];
     for (const [i, s] of settled.entries()) {
       if (s.status === "rejected") throw s.reason;
@@ -322,21 +330,16 @@ export class ImportService {
     rows: R[],
     part: ImportPart,
     summary: ImportSummary,
-    begin: UnitStart<R, O>,
+    apply: UnitApply<R, O>,
   ): Promise<(O | Rejection)[]> {
     if (rows.length === 0) return [];
     try {
-      return await units.run(async (repos) => {
-        const apply = await begin(rows, repos);
-        const out: (O | Rejection)[] = [];
-        for (const row of rows) out.push(await apply(row));
-        return out;
-      });
+      return await units.run((repos) => apply(rows, repos));
     } catch {
       const out: (O | Rejection)[] = [];
       for (const row of rows) {
         try {
-          out.push(await units.run(async (repos) => (await begin([row], repos))(row)));
+          out.push((await units.run((repos) => apply([row], repos)))[0]);
         } catch (error) {
           if (!(error instanceof DomainError)) throw new ImportStoppedError(part, row.line, summary, error);
           out.push({ rejected: error.message });

@@ -1,22 +1,21 @@
 /**
- * LeadService: reads and writes leads. Every write runs in one transaction and goes through
- * LeadRepository.save(), where the lead subscriber applies the durable-unsubscribe rules.
- * Matching happens twice: once to learn which addresses to lock, and again under those locks,
- * so two requests for one new address create one lead, not two.
+ * LeadService: the lead channels' writes (SOAP syncLead and syncMultipleLeads, admin, person
+ * page, flow steps, Salesforce, import) as write plans for the one write path
+ * (LeadWriteService). It checks inputs against the field catalogue before any transaction and
+ * resolves the partitions a write needs; matching, locking and the rules happen in the write path.
  */
-import { emailKey, type EmailHasher } from "./email";
-import { AccessDeniedError, ConcurrentChangeError, InvalidValueError, LeadNotFoundError, UnknownFieldError } from "./errors";
-import type { EmailStatusService } from "./email-status.service";
+import { AccessDeniedError, InvalidValueError, isRequestError, UnknownFieldError, type DomainError } from "./errors";
 import type { FieldCatalogue } from "./lead-fields";
 import { normaliseLeadInput, type NormalisedInput } from "./lead-input";
+import type { LeadWriteService } from "./lead-write.service";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
-import type { Channel, Lead, LeadInput, SyncResult, WriteIntent } from "./types";
+import type { Channel, Lead, LeadInput, SyncResult } from "./types";
+import type { PlanResult, WriteDone, WritePlan } from "./write-plan";
 
 export interface LeadServiceDeps {
   readonly tx: TransactionRunner;
-  readonly emailStatus: Pick<EmailStatusService, "lockAddresses">;
-  readonly hasher: EmailHasher;
+  readonly writes: Pick<LeadWriteService, "runIn">;
   readonly fields: () => FieldCatalogue;
   /** Reloads declared custom fields; true when something new appeared. */
   readonly refreshFields?: () => Promise<boolean>;
@@ -36,15 +35,9 @@ export interface SyncOptions {
   readonly workspace?: string;
   /** The API user's limits: its workspaces (all when absent) and whether it may re-subscribe. */
   readonly caller?: CallerScope;
-  /**
-   * For a batch that looked its addresses up at once, under their locks: the lead an email-only
-   * record matches (an id), that it matches none (null), or unknown (undefined: look it up).
-   */
-  readonly emailMatchHint?: (emailHash: string) => number | null | undefined;
 }
 
 export type { CallerScope };
-
 
 export interface CreateOptions {
   readonly channel: Channel;
@@ -52,6 +45,8 @@ export interface CreateOptions {
   readonly createPartition?: boolean;
 }
 
+/** One record of a batch: what it did, or the error its request explains. */
+export type SyncRecordResult = { readonly ok: SyncResult } | { readonly error: DomainError };
 
 export class LeadService {
   private defaultPartitionId?: number;
@@ -61,7 +56,9 @@ export class LeadService {
   /** syncLead: match Id > ForeignSysPersonId > Email, then update or create. */
   async syncLead(input: LeadInput, options: SyncOptions): Promise<SyncResult> {
     const data = await this.normaliseFresh(input);
-    return this.deps.tx.run((repos) => this.syncInTransaction(data, options, repos));
+    const [result] = await this.deps.tx.run((repos) => this.syncManyWith(repos, [data], options));
+    if ("error" in result) throw result.error;
+    return result.ok;
   }
 
   /** Checks an input against the field catalogue (reloaded once for an unknown name), outside any transaction. */
@@ -69,9 +66,17 @@ export class LeadService {
     return this.normaliseFresh(input);
   }
 
-  /** syncLead inside the caller's transaction, for a bulk channel (the import); `data` comes from prepare(). */
-  syncLeadWith(repos: Repositories, data: NormalisedInput, options: SyncOptions): Promise<SyncResult> {
-    return this.syncInTransaction(data, options, repos);
+  /** syncLead for many records, in order, as one unit of work inside the caller's transaction; `records` come from prepare(). */
+  async syncManyWith(repos: Repositories, records: readonly NormalisedInput[], options: SyncOptions): Promise<SyncRecordResult[]> {
+    const scope = await partitionsOf(options.caller, repos);
+    const createIn = await this.partitionForCreate(options, repos).catch((error: unknown) => {
+      if (isRequestError(error)) return error;
+      throw error;
+    });
+    const target = { kind: "match", dedupByEmail: options.dedupByEmail, keepGivenId: options.keepGivenId ?? false, createIn, scope } as const;
+    const intent = (data: NormalisedInput) => ({ channel: options.channel, requestedUnsubscribed: data.unsubscribed, mayResubscribe: options.caller?.mayResubscribe });
+    const plans: WritePlan[] = records.map((data) => ({ op: "write", target, data, intent: intent(data) }));
+    return (await this.deps.writes.runIn(repos, plans)).map(toSyncResult);
   }
 
   /** Creates a lead in a partition even when the email exists elsewhere (admin API). */
@@ -80,119 +85,55 @@ export class LeadService {
     return this.deps.tx.run(async (repos) => {
       const partitionId = options.partitionName
         ? await this.partitionFor(options.partitionName, options.createPartition ?? false, repos)
-        : await repos.partitions.defaultPartitionId();
-      await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
-      const lead = repos.leads.create(partitionId);
-      await this.checkForeignId(lead, data, repos);
-      this.apply(lead, data);
-      return repos.leads.save(lead, this.intent(data, options.channel));
+        : await this.defaultPartition(repos);
+      return this.writeOne(repos, { op: "write", target: { kind: "new", partitionId }, data, intent: { channel: options.channel, requestedUnsubscribed: data.unsubscribed } });
     });
   }
 
   /** Changes an existing lead found by id. */
   async updateLead(id: number, input: LeadInput, channel: Channel, caller?: CallerScope): Promise<Lead> {
     const data = await this.normaliseFresh({ ...input, id });
-    return this.deps.tx.run((repos) => this.updateInTransaction(id, data, channel, repos, caller));
+    return this.deps.tx.run(async (repos) => {
+      const scope = await partitionsOf(caller, repos);
+      return this.writeOne(repos, { op: "write", target: { kind: "existing", leadId: id, scope }, data, intent: { channel, requestedUnsubscribed: data.unsubscribed, mayResubscribe: caller?.mayResubscribe } });
+    });
+  }
+
+  /** One change (the same fields) on many existing leads, one unit of work: a flow step. Missing leads are each a LeadNotFoundError. */
+  async updateLeads(ids: readonly number[], input: LeadInput, channel: Channel, caller?: CallerScope): Promise<PlanResult[]> {
+    const data = await this.normaliseFresh(input);
+    return this.deps.tx.run(async (repos) => {
+      const scope = await partitionsOf(caller, repos);
+      const intent = { channel, requestedUnsubscribed: data.unsubscribed, mayResubscribe: caller?.mayResubscribe };
+      return this.deps.writes.runIn(repos, ids.map((leadId) => ({ op: "write", target: { kind: "existing", leadId, scope }, data, intent })));
+    });
   }
 
   /**
    * updateLead inside the caller's transaction, for a channel whose own bookkeeping must commit
    * with the write (the Salesforce sync). Standard and known fields only: no catalogue reload.
    */
-  async updateLeadWith(repos: Repositories, id: number, input: LeadInput, channel: Channel): Promise<Lead> {
-    return this.updateInTransaction(id, this.normalise({ ...input, id }), channel, repos);
+  updateLeadWith(repos: Repositories, id: number, input: LeadInput, channel: Channel): Promise<Lead> {
+    const data = this.normalise({ ...input, id });
+    return this.writeOne(repos, { op: "write", target: { kind: "existing", leadId: id }, data, intent: { channel, requestedUnsubscribed: data.unsubscribed } });
   }
 
   /** createLead (Default partition) inside the caller's transaction; see updateLeadWith. */
   async createLeadWith(repos: Repositories, input: LeadInput, channel: Channel): Promise<Lead> {
     const data = this.normalise(input);
-    const partitionId = await repos.partitions.defaultPartitionId();
-    await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
-    const lead = repos.leads.create(partitionId);
-    await this.checkForeignId(lead, data, repos);
-    this.apply(lead, data);
-    return repos.leads.save(lead, this.intent(data, channel));
-  }
-
-  private async updateInTransaction(id: number, data: NormalisedInput, channel: Channel, repos: Repositories, caller?: CallerScope): Promise<Lead> {
-    const scope = await partitionsOf(caller, repos);
-    const found = await repos.leads.findById(id);
-    if (!found || (scope && !scope.includes(found.partitionId))) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
-    const lead = await this.lockAndReload(found, data.email, repos);
-    await this.checkForeignId(lead, data, repos);
-    this.apply(lead, data);
-    return repos.leads.save(lead, { ...this.intent(data, channel), mayResubscribe: caller?.mayResubscribe, scopePartitionIds: scope });
+    const partitionId = await this.defaultPartition(repos);
+    return this.writeOne(repos, { op: "write", target: { kind: "new", partitionId }, data, intent: { channel, requestedUnsubscribed: data.unsubscribed } });
   }
 
   /** Deletes a lead. Its address keeps its status (D4). */
   async deleteLead(id: number, channel: Channel): Promise<void> {
-    await this.deps.tx.run(async (repos) => {
-      const found = await repos.leads.findById(id);
-      if (!found) throw new LeadNotFoundError(`No lead found with IDNUM = ${id}`);
-      const lead = await this.lockAndReload(found, undefined, repos);
-      await repos.leads.remove(lead, { channel });
-    });
+    await this.deps.tx.run((repos) => this.writeOne(repos, { op: "delete", leadId: id, channel }));
   }
 
-  private async syncInTransaction(data: NormalisedInput, options: SyncOptions, repos: Repositories): Promise<SyncResult> {
-    const hash = data.email ? this.hashOf(data.email) : null;
-    const scope = await partitionsOf(options.caller, repos);
-    // Matching by email alone needs the address's lock first anyway: lock, then match once.
-    const emailOnly = data.id === undefined && !data.foreignSysPersonId;
-    let lead = emailOnly ? null : await this.match(data, hash, options, repos, scope);
-    if (lead) {
-      lead = await this.lockAndReload(lead, data.email, repos);
-    } else {
-      await this.deps.emailStatus.lockAddresses(data.email ? [data.email] : [], repos);
-      // Under the lock: another request may have created the lead meanwhile. A lead that keeps a
-      // given Id needs no second look: it matches only by Id or foreign id, both unique keys, so a
-      // concurrent create makes this insert fail, and the retried transaction matches that lead.
-      if (!(options.keepGivenId && data.id !== undefined)) {
-        // A batch may already know which lead the address matches (it looked them all up at once).
-        const hinted = emailOnly && hash && options.dedupByEmail && !scope ? options.emailMatchHint?.(hash) : undefined;
-        if (hinted !== undefined && hinted !== null) {
-          const fresh = await repos.leads.findByIdForUpdate(hinted);
-          if (fresh && fresh.emailHash === hash) lead = fresh;
-        }
-        if (!lead && hinted !== null) {
-          const again = await this.match(data, hash, options, repos, scope);
-          if (again) lead = await this.lockAndReload(again, data.email, repos);
-        }
-      }
-    }
-    const status = lead ? "UPDATED" : "CREATED";
-    const previous = lead ? { ...lead, fields: { ...lead.fields } } : undefined;
-    if (lead && scope && !scope.includes(lead.partitionId)) {
-      throw new AccessDeniedError(`lead ${lead.id} is in a workspace this API user may not use`);
-    }
-    if (!lead) lead = repos.leads.create(await this.partitionForCreate(options, repos), options.keepGivenId ? data.id : undefined);
-    await this.checkForeignId(lead, data, repos);
-    this.apply(lead, data);
-    const saved = await repos.leads.save(lead, {
-      ...this.intent(data, options.channel),
-      mayResubscribe: options.caller?.mayResubscribe,
-      scopePartitionIds: scope,
-    });
-    return { leadId: saved.id, status, lead: saved, ...(previous ? { previous } : {}) };
-  }
-
-  private async match(data: NormalisedInput, hash: string | null, options: SyncOptions, repos: Repositories, scope?: number[]): Promise<Lead | null> {
-    if (data.id !== undefined) {
-      const lead = await repos.leads.findById(data.id);
-      if (lead) return lead;
-      if (!options.keepGivenId) throw new LeadNotFoundError(`No lead found with IDNUM = ${data.id}`);
-    }
-    if (data.foreignSysPersonId) {
-      const lead = await repos.leads.findByForeignId(data.foreignSysType ?? "CUSTOM", data.foreignSysPersonId);
-      if (lead) return lead;
-    }
-    if (hash && options.dedupByEmail && !(options.keepGivenId && data.id !== undefined)) {
-      if (!scope) return repos.leads.findLatestByEmailHash(hash);
-      // A caller limited to workspaces matches by email only among its own leads.
-      const mine = (await repos.leads.findByEmailHash(hash)).filter((l) => scope.includes(l.partitionId));
-      return mine.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)[0] ?? null;
-    }
-    return null;
+  private async writeOne(repos: Repositories, plan: WritePlan): Promise<Lead> {
+    const [result] = await this.deps.writes.runIn(repos, [plan]);
+    if ("error" in result) throw result.error;
+    return result.ok.lead as Lead;
   }
 
   /** MktowsContextHeader's workspace, else the caller's first workspace, else Default. */
@@ -201,54 +142,16 @@ export class LeadService {
     if (options.workspace && allowed && !allowed.includes(options.workspace)) {
       throw new AccessDeniedError(`workspace '${options.workspace.slice(0, 80)}' is not one this API user may use`);
     }
-    return this.partitionOfWorkspace(options.workspace ?? allowed?.[0], repos);
+    const workspace = options.workspace ?? allowed?.[0];
+    if (!workspace) return this.defaultPartition(repos);
+    const id = await repos.partitions.primaryPartitionOfWorkspace(workspace);
+    if (id === null) throw new InvalidValueError(`workspace '${workspace.slice(0, 80)}' does not exist`);
+    return id;
   }
 
-  /** Locks the lead's address and the new one, then re-reads the lead under its row lock. */
-  private async lockAndReload(lead: Lead, newEmail: string | undefined, repos: Repositories): Promise<Lead> {
-    const emails = [lead.email, newEmail].filter((e): e is string => !!e);
-    await this.deps.emailStatus.lockAddresses(emails, repos);
-    const fresh = await repos.leads.findByIdForUpdate(lead.id);
-    if (!fresh) throw new ConcurrentChangeError(`lead ${lead.id} was deleted meanwhile`);
-    if (fresh.emailHash !== lead.emailHash) throw new ConcurrentChangeError(`lead ${lead.id} changed email meanwhile`);
-    return fresh;
-  }
-
-  /**
-   * A foreign id names one lead: giving a lead the ForeignSysPersonId another lead holds is a bad
-   * value, not a unique-key violation (which would be retried, then answered as an internal error).
-   */
-  private async checkForeignId(lead: Lead, data: NormalisedInput, repos: Repositories): Promise<void> {
-    if (!data.foreignSysPersonId) return;
-    const type = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
-    if (lead.foreignSysPersonId === data.foreignSysPersonId && lead.foreignSysType === type) return;
-    const holder = await repos.leads.findByForeignId(type, data.foreignSysPersonId);
-    if (holder && holder.id !== lead.id) {
-      throw new InvalidValueError(`ForeignSysPersonId '${data.foreignSysPersonId.slice(0, 80)}' (${type}) belongs to another lead`);
-    }
-  }
-
-  private apply(lead: Lead, data: NormalisedInput): void {
-    if (data.email) lead.email = data.email;
-    if (data.foreignSysPersonId) {
-      lead.foreignSysPersonId = data.foreignSysPersonId;
-      lead.foreignSysType = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
-    }
-    if (data.unsubscribedReason !== undefined) lead.unsubscribedReason = data.unsubscribedReason || null;
-    // The requested flag, which the lead subscriber replaces with what the rules decide. Without
-    // it an update that only sets Unsubscribed has no changed column, so TypeORM skips the save
-    // and its beforeUpdate listener: the request would be silently lost.
-    if (data.unsubscribed !== undefined) lead.unsubscribed = data.unsubscribed;
-    const fields = { ...lead.fields };
-    for (const [name, value] of Object.entries(data.fields)) {
-      if (value === "") delete fields[name];
-      else fields[name] = value;
-    }
-    lead.fields = fields;
-  }
-
-  private intent(data: NormalisedInput, channel: Channel): WriteIntent {
-    return { channel, requestedUnsubscribed: data.unsubscribed };
+  /** "Default" is created by the first migration and never removed: looked up once. */
+  private async defaultPartition(repos: Repositories): Promise<number> {
+    return (this.defaultPartitionId ??= await repos.partitions.defaultPartitionId());
   }
 
   private async partitionFor(name: string, create: boolean, repos: Repositories): Promise<number> {
@@ -256,19 +159,6 @@ export class LeadService {
     const id = await repos.partitions.findByName(name);
     if (id === null) throw new InvalidValueError(`partition '${name}' does not exist`);
     return id;
-  }
-
-  private async partitionOfWorkspace(workspace: string | undefined, repos: Repositories): Promise<number> {
-    // "Default" is created by the first migration and never removed: look it up once.
-    if (!workspace) return (this.defaultPartitionId ??= await repos.partitions.defaultPartitionId());
-    const id = await repos.partitions.primaryPartitionOfWorkspace(workspace);
-    if (id === null) throw new InvalidValueError(`workspace '${workspace.slice(0, 80)}' does not exist`);
-    return id;
-  }
-
-  private hashOf(email: string): string | null {
-    const key = emailKey(email);
-    return key ? this.deps.hasher(key) : null;
   }
 
   /** normalise(), once more after reloading the custom fields when a name is unknown. */
@@ -285,4 +175,11 @@ export class LeadService {
   private normalise(input: LeadInput): NormalisedInput {
     return normaliseLeadInput(input, this.deps.fields());
   }
+}
+
+function toSyncResult(result: PlanResult): SyncRecordResult {
+  if ("error" in result) return result;
+  const done: WriteDone = result.ok;
+  const lead = done.lead as Lead;
+  return { ok: { leadId: lead.id, status: done.status === "CREATED" ? "CREATED" : "UPDATED", lead, ...(done.previous ? { previous: done.previous } : {}) } };
 }

@@ -6,6 +6,7 @@
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, InvalidValueError } from "./errors";
 import { partitionsOf, type CallerScope } from "./caller-scope";
+import type { LeadWriteService } from "./lead-write.service";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { Channel, Lead, LeadKey } from "./types";
 
@@ -22,7 +23,7 @@ export interface ListOperationResult {
 }
 
 export class ListService {
-  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher }) {}
+  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher; readonly writes: Pick<LeadWriteService, "runIn"> }) {}
 
   /** Resolves "Program.List" (or a bare list name) to a list id. */
   async findList(name: string): Promise<number> {
@@ -63,21 +64,24 @@ export class ListService {
           ? await repos.lists.addMembers(listId, ids.filter((id) => !members.has(id)))
           : await repos.lists.removeMembers(listId, ids.filter((id) => members.has(id)));
       const type = op === "ADDTOLIST" ? { id: 24, name: "Add to List" } : { id: 25, name: "Remove from List" };
-      await repos.activities.insertMany(
-        changed.map((leadId) => ({
-          leadId,
-          typeId: type.id,
-          typeName: type.name,
-          mktgAssetName: listName,
-          attributes: [
-            { name: "List Name", value: listName },
-            { name: "Source", value: channel.source },
-            { name: "Lead ID", value: String(leadId) },
-          ],
-          campaign: channel.campaign ?? null,
-          emailHash: null,
-        })),
-      );
+      await this.deps.writes.runIn(repos, [
+        {
+          op: "log",
+          activities: changed.map((leadId) => ({
+            leadId,
+            typeId: type.id,
+            typeName: type.name,
+            mktgAssetName: listName,
+            attributes: [
+              { name: "List Name", value: listName },
+              { name: "Source", value: channel.source },
+              { name: "Lead ID", value: String(leadId) },
+            ],
+            campaign: channel.campaign ?? null,
+            emailHash: null,
+          })),
+        },
+      ]);
       return failures.length ? { success: false, statuses: failures } : { success: true, statuses: null };
     });
   }

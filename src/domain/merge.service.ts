@@ -5,15 +5,13 @@
  * unsubscribed (D1 on its key). One transaction; the winner gets a Merge Leads activity.
  */
 import { emailKey, type EmailHasher } from "./email";
-import { AccessDeniedError, DomainError, InvalidValueError } from "./errors";
-import type { EmailStatusService } from "./email-status.service";
+import { AccessDeniedError, InvalidValueError, MergeFailedError } from "./errors";
 import { partitionsOf, type CallerScope } from "./caller-scope";
+import type { LeadWriteService } from "./lead-write.service";
 import type { Repositories, TransactionRunner } from "./ports";
-import { ActivityTypes, type Channel, type Lead, type LeadKey } from "./types";
+import type { Channel, Lead, LeadKey } from "./types";
 
-export class MergeFailedError extends DomainError {
-  readonly kind = "mergeFailed";
-}
+export { MergeFailedError };
 
 export interface MergeResult {
   readonly winnerId: number;
@@ -25,69 +23,29 @@ export class MergeService {
     private readonly deps: {
       readonly tx: TransactionRunner;
       readonly hasher: EmailHasher;
-      readonly emailStatus: Pick<EmailStatusService, "lockAddresses">;
+      readonly writes: Pick<LeadWriteService, "runIn">;
     },
   ) {}
 
   async merge(winnerKey: LeadKey, loserKeys: LeadKey[], channel: Channel, caller?: CallerScope): Promise<MergeResult> {
     if (loserKeys.length === 0) throw new MergeFailedError("no losing leads given");
     return this.deps.tx.run(async (repos) => {
-      const winner0 = await this.one(winnerKey, repos, "winning");
-      const losers0: Lead[] = [];
-      for (const k of loserKeys) losers0.push(await this.one(k, repos, "losing"));
+      const winner = await this.one(winnerKey, repos, "winning");
+      const losers: Lead[] = [];
+      for (const k of loserKeys) losers.push(await this.one(k, repos, "losing"));
       const scope = await partitionsOf(caller, repos);
-      if (scope && [winner0, ...losers0].some((l) => !scope.includes(l.partitionId))) {
+      if (scope && [winner, ...losers].some((l) => !scope.includes(l.partitionId))) {
         throw new AccessDeniedError("a lead of this merge is in a workspace this API user may not use");
       }
-      const loserIds = [...new Set(losers0.map((l) => l.id))];
-      if (loserIds.includes(winner0.id)) throw new MergeFailedError(`lead ${winner0.id} cannot win and lose the same merge`);
-
-      await this.deps.emailStatus.lockAddresses([winner0, ...losers0].map((l) => l.email).filter((e): e is string => !!e), repos);
-      const winner = await repos.leads.findByIdForUpdate(winner0.id);
-      if (!winner) throw new MergeFailedError(`lead ${winner0.id} was deleted meanwhile`);
-      const losers: Lead[] = [];
-      for (const id of loserIds) {
-        const l = await repos.leads.findByIdForUpdate(id);
-        if (!l) throw new MergeFailedError(`lead ${id} was deleted meanwhile`);
-        losers.push(l);
+      const loserIds = [...new Set(losers.map((l) => l.id))];
+      if (loserIds.includes(winner.id)) throw new MergeFailedError(`lead ${winner.id} cannot win and lose the same merge`);
+      // List memberships are not lead rows: they move before the losers go.
+      for (const loserId of loserIds) {
+        for (const listId of await repos.lists.memberIdsOfLead(loserId)) await repos.lists.addMembers(listId, [winner.id]);
       }
-      const anyUnsubscribed = winner.unsubscribed || losers.some((l) => l.unsubscribed);
-
-      for (const loser of losers) {
-        const memberships = await repos.lists.memberIdsOfLead(loser.id);
-        for (const listId of memberships) await repos.lists.addMembers(listId, [winner.id]);
-        await repos.leads.remove(loser, { channel });
-      }
-
-      const fields = { ...winner.fields };
-      for (const loser of losers) for (const [k, v] of Object.entries(loser.fields)) if (!fields[k] && v) fields[k] = v;
-      winner.fields = fields;
-      if (!winner.foreignSysPersonId) {
-        const donor = losers.find((l) => l.foreignSysPersonId);
-        if (donor && !(await repos.leads.findByForeignId(donor.foreignSysType ?? "CUSTOM", donor.foreignSysPersonId as string))) {
-          winner.foreignSysPersonId = donor.foreignSysPersonId;
-          winner.foreignSysType = donor.foreignSysType;
-        }
-      }
-      if (anyUnsubscribed) winner.unsubscribed = true;
-      const saved = await repos.leads.save(winner, { channel, requestedUnsubscribed: anyUnsubscribed ? true : undefined });
-      await repos.activities.insertMany([
-        {
-          leadId: saved.id,
-          typeId: ActivityTypes.mergeLeads.id,
-          typeName: ActivityTypes.mergeLeads.name,
-          mktgAssetName: "",
-          attributes: [
-            { name: "Merge IDs", value: loserIds.join(",") },
-            { name: "Merged in Sales", value: "false" },
-            { name: "Source", value: channel.source },
-            { name: "Lead ID", value: String(saved.id) },
-          ],
-          campaign: channel.campaign ?? null,
-          emailHash: saved.emailHash,
-        },
-      ]);
-      return { winnerId: saved.id, loserIds };
+      const [result] = await this.deps.writes.runIn(repos, [{ op: "merge", winnerId: winner.id, loserIds, channel }]);
+      if ("error" in result) throw result.error;
+      return { winnerId: winner.id, loserIds };
     });
   }
 

@@ -5,29 +5,11 @@
 import type { Activity, ActivityAttribute, EmailStatus, EmailStatusChange, Lead, LeadInput } from "./types";
 
 export interface LeadRepository {
-  /**
-   * A new, unsaved lead with defaults, in the given partition. With an id, the lead keeps that
-   * id (an import keeps Marketo's), and saving it moves the id sequence past it.
-   */
-  create(partitionId: number, id?: number): Lead;
   findById(id: number): Promise<Lead | null>;
-  /** Reads a lead and locks its row for the rest of the transaction. */
-  findByIdForUpdate(id: number): Promise<Lead | null>;
   findByForeignId(foreignSysType: string, foreignSysPersonId: string): Promise<Lead | null>;
   findByEmailHash(emailHash: string): Promise<Lead[]>;
   /** The most recently updated lead with that key (syncLead matching). */
   findLatestByEmailHash(emailHash: string): Promise<Lead | null>;
-  /** Inserts or updates through the ORM, so the lead subscriber applies the rules. */
-  save(lead: Lead, intent: import("./types").WriteIntent): Promise<Lead>;
-  remove(lead: Lead, intent: import("./types").WriteIntent): Promise<void>;
-  /** Set-based propagation: every other lead with the key takes the status. Returns their ids. */
-  applyStatusToAllWithEmail(emailHash: string, unsubscribed: boolean, exceptLeadId: number | null): Promise<number[]>;
-  /** How many leads with the address are outside these partitions. */
-  countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number>;
-  /** Whether this transaction already holds the lead's row lock (taken by findByIdForUpdate or lockRow). */
-  isLockedHere(id: number): boolean;
-  /** The lead's email hash and flag as committed rows show them, locking the row. */
-  lockRow(id: number): Promise<{ emailHash: string | null; unsubscribed: boolean } | null>;
   /** The person page's search (LeadSearchService.searchLeads): any one criterion matches. */
   search(query: LeadSearchQuery): Promise<Lead[]>;
 }
@@ -42,17 +24,8 @@ export interface LeadSearchQuery {
 }
 
 export interface EmailStatusRepository {
-  /**
-   * Makes sure a master row exists for each hash and locks them all, in hash order, for the
-   * rest of the transaction. Returns the statuses.
-   */
-  lock(entries: { emailHash: string; email: string }[]): Promise<Map<string, EmailStatus>>;
   find(emailHash: string): Promise<EmailStatus | null>;
-  /** Writes the new status and appends a history row. */
-  change(emailHash: string, email: string, change: EmailStatusChange): Promise<void>;
   history(emailHash: string): Promise<EmailStatusChange[]>;
-  /** Erasure: blanks the plaintext address in the master row and its history. */
-  blankPlaintext(emailHash: string): Promise<void>;
   /** Unsubscribed addresses (non-blank), in hash order after `afterHash`, for the suppression export. */
   unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]>;
 }
@@ -78,11 +51,9 @@ export interface ActivityQuery {
 }
 
 export interface ActivityRepository {
-  insertMany(rows: NewActivity[]): Promise<void>;
   find(query: ActivityQuery): Promise<{ rows: Activity[]; remaining: number }>;
   /** Email Address change rows whose text may name an address (a prefilter; the caller decides). */
   emailChangeRowsMentioning(fragment: string | null): Promise<{ id: number; attributes: ActivityAttribute[] }[]>;
-  replaceAttributes(id: number, attributes: ActivityAttribute[]): Promise<void>;
 }
 
 export interface PartitionRepository {
@@ -107,7 +78,19 @@ export interface ListRepository {
   removeMembers(listId: number, leadIds: number[]): Promise<number[]>;
 }
 
+/**
+ * The lead write path's persistence (LeadWriteService): the only writer of lead, activity and
+ * email-status rows besides migrations.
+ */
+export interface WriteStore {
+  /** Locks and reads what a unit of work may touch, in one statement (migration 1764200000000). */
+  lockForWrite(request: import("./write-plan").LockRequest): Promise<import("./write-plan").LockedSnapshot>;
+  /** Writes a decided outcome in a fixed number of statements; new leads get their ids. */
+  apply(outcome: import("./write-plan").WriteOutcome): Promise<void>;
+}
+
 export interface Repositories {
+  writes: WriteStore;
   leads: LeadRepository;
   leadPages: import("./stream-ports").LeadPageRepository;
   changes: import("./stream-ports").ChangeRepository;

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { DataSource } from "typeorm";
-import type { EmailStatusService } from "../domain/email-status.service";
+import type { EmailHasher } from "../domain/email";
 import { ActivityEntity } from "./entities/activity.entity";
 import { EmailStatusEntity, EmailStatusHistoryEntity } from "./entities/email-status.entity";
 import { LeadEntity } from "./entities/lead.entity";
@@ -9,10 +9,11 @@ import { InitialSchema1764140000000 } from "./migrations/1764140000000-initial-s
 import { Surface1764150000000 } from "./migrations/1764150000000-surface";
 import { LockEmailStatus1764190000000 } from "./migrations/1764190000000-lock-email-status";
 import { SfdcSync1764180000000 } from "./migrations/1764180000000-sfdc-sync";
+import { LockForWrite1764200000000 } from "./migrations/1764200000000-lock-for-write";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000, LockForWrite1764200000000];
 
 export interface DataSourceOptions {
   readonly url: string;
@@ -20,8 +21,8 @@ export interface DataSourceOptions {
   readonly statementTimeoutMs: number;
   /** Wait for a connection (new, or free in the pool); 10 s when absent. */
   readonly connectionTimeoutMs?: number;
-  /** The rules the lead subscriber applies; absent only for the TypeORM CLI (migrations). */
-  readonly rules?: EmailStatusService;
+  /** What the lead subscriber checks email hashes with; absent only for the TypeORM CLI (migrations). */
+  readonly hasher?: EmailHasher;
 }
 
 /** Explicit entity, subscriber and migration lists; never `synchronize`. */
@@ -31,7 +32,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     url: options.url,
     entities,
     migrations,
-    subscribers: options.rules ? [createLeadSubscriber(options.rules)] : [],
+    subscribers: options.hasher ? [createLeadSubscriber(options.hasher)] : [],
     synchronize: false,
     migrationsRun: false,
     logging: false,

@@ -27,11 +27,11 @@ describeWithTool("transaction retries", onRealPostgres(), "a PostgreSQL server a
     const bothHoldOne = new Promise<void>((resolve) => (release = resolve));
     const work = (first: typeof a, second: typeof a) =>
       tx.run(async (repos) => {
-        await repos.emailStatuses.lock([first]);
+        await repos.writes.lockForWrite({ addresses: [first], leadIds: [], foreignIds: [] });
         if (++arrived === 2) release();
         // Only the first attempts wait for each other; a retry goes straight through.
         await Promise.race([bothHoldOne, new Promise((r) => setTimeout(r, 2000))]);
-        await repos.emailStatuses.lock([second]);
+        await repos.writes.lockForWrite({ addresses: [second], leadIds: [], foreignIds: [] });
         return `${first.email} then ${second.email}`;
       });
     const results = await Promise.all([work(a, b), work(b, a)]);
@@ -44,7 +44,19 @@ describeWithTool("transaction retries", onRealPostgres(), "a PostgreSQL server a
     const tx = new TypeOrmTransactionRunner(app.dataSource, { attempts: 5, onRetry: (_attempt, error) => retried.push(error) });
     // A history row for an address with no master row breaks the history's foreign key (23503).
     const change = { at: new Date(), unsubscribed: true, channel: "soap", reason: "r", source: "s", leadId: null };
-    await expect(tx.run((repos) => repos.emailStatuses.change("no-such-hash", "", change))).rejects.toMatchObject({ driverError: { code: "23503" } });
+    const outcome = {
+      inserts: [],
+      updates: [],
+      deletes: [],
+      propagations: [],
+      activities: [],
+      masterChanges: [{ emailHash: "no-such-hash", email: "", change, causedBy: null, propagatedTo: 0 }],
+      blankAddresses: [],
+      blankActivities: [],
+      decided: new Map(),
+      ownFlags: new Map(),
+    };
+    await expect(tx.run((repos) => repos.writes.apply(outcome))).rejects.toMatchObject({ driverError: { code: "23503" } });
     expect(retried).toEqual([]);
   });
 });

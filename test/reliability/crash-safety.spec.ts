@@ -11,7 +11,7 @@
  * the TEST_DATABASE_URL server, created and dropped here.
  */
 import type { Client } from "pg";
-import { checkPrefix, makeBatch, postBatch, untilStarted } from "../support/batch-records";
+import { checkPrefix, holdActivityInserts, makeBatch, postBatch, untilStarted, untilWaitingOnLock } from "../support/batch-records";
 import { assertInvariant } from "../support/invariant";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres-admin";
 import { spawnServer, type ServerProcess } from "../support/server-process";
@@ -19,7 +19,7 @@ import { describeWithTool, onRealPostgres } from "../support/test-env";
 
 const SEED = Number(process.env.CRASH_SEED ?? 424242);
 const RECORDS = 300;
-/** SIGKILL once the server has started to insert this many leads of the batch. */
+/** SIGKILL once the server has inserted at least this many leads of the batch (and is held before committing). */
 const KILL_AFTER = 60;
 
 describeWithTool("crash safety: SIGKILL in the middle of a syncMultipleLeads batch", onRealPostgres(), "a PostgreSQL server at TEST_DATABASE_URL", () => {
@@ -43,15 +43,20 @@ describeWithTool("crash safety: SIGKILL in the middle of a syncMultipleLeads bat
     const first = server;
     expect(batch.filter((r) => r.unsubscribe).length).toBeGreaterThan(10);
 
+    // The batch is held after its leads are inserted, before its activities and its COMMIT.
+    const locker = await (scratch as ScratchDatabase).connect();
+    const hold = await holdActivityInserts(locker);
     const inFlight = postBatch(first.url, batch).then(
       (res) => ({ answered: res }),
       (error: unknown) => ({ error }),
     );
-    // Kill once a good part, but not all, of the batch has been written.
+    expect(await untilWaitingOnLock(db)).toBe(true);
     const progressed = await untilStarted(db, KILL_AFTER);
     first.child.kill("SIGKILL");
     const exit = await first.exited;
     expect(exit.signal).toBe("SIGKILL");
+    await hold.release();
+    await locker.end();
     const outcome = await inFlight;
     expect("answered" in outcome ? `the batch was answered (HTTP ${outcome.answered.status}) before the kill: make it bigger` : "cut").toBe("cut");
     expect(progressed).toBeGreaterThanOrEqual(KILL_AFTER);

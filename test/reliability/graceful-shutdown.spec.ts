@@ -3,7 +3,9 @@
  * "stopping", stops accepting connections at once, lets the request in flight finish (a big
  * syncMultipleLeads batch answers 200 with every record applied), closes the pool and exits 0.
  * A request that outlasts SHUTDOWN_DRAIN_MS is cut at that bound: the process still exits 0
- * in time, and the batch it cut leaves every record wholly applied or not at all.
+ * in time, and the batch it cut leaves every record wholly applied or not at all. A batch is held
+ * in flight by a lock the test holds on the activity table (its apply waits there, its leads
+ * inserted, nothing committed), so "in flight" does not depend on timing.
  *
  * The server runs as a child process (the compiled src/main.ts) on a database of its own on the
  * TEST_DATABASE_URL server, created and dropped here.
@@ -11,7 +13,7 @@
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client } from "pg";
-import { checkPrefix, makeBatch, postBatch, untilStarted } from "../support/batch-records";
+import { checkPrefix, holdActivityInserts, makeBatch, postBatch, untilStarted, untilWaitingOnLock } from "../support/batch-records";
 import { assertInvariant } from "../support/invariant";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres-admin";
 import { spawnServer, type ServerProcess } from "../support/server-process";
@@ -60,10 +62,14 @@ describeWithTool("graceful shutdown on SIGTERM", onRealPostgres(), "a PostgreSQL
     expect(await freshRequest(s.url, "/healthz")).toBe("200");
     const batch = makeBatch(31337, RECORDS);
 
-    const slow = postBatch(s.url, batch);
+    // The batch is held in flight (leads inserted, activities and COMMIT to come) until released.
+    const locker = await (scratch as ScratchDatabase).connect();
+    const hold = await holdActivityInserts(locker);
+    let answered = false;
+    const slow = postBatch(s.url, batch).finally(() => (answered = true));
+    expect(await untilWaitingOnLock(db)).toBe(true);
     const seen = await untilStarted(db, 20);
     expect(seen).toBeGreaterThanOrEqual(20);
-    expect(seen).toBeLessThan(RECORDS);
     const signalledAt = Date.now();
     s.child.kill("SIGTERM");
     // The "stopping" line comes first; from then on no new connection is accepted.
@@ -71,6 +77,9 @@ describeWithTool("graceful shutdown on SIGTERM", onRealPostgres(), "a PostgreSQL
     expect(s.logs.find((l) => l.message === "stopping")).toMatchObject({ level: "info", signal: "SIGTERM" });
     expect(await freshRequest(s.url, "/healthz")).toBe("ECONNREFUSED");
     expect(s.child.exitCode).toBeNull();
+    expect(answered).toBe(false);
+    await hold.release();
+    await locker.end();
 
     const answer = await slow;
     const answeredAt = Date.now();
@@ -100,16 +109,21 @@ describeWithTool("graceful shutdown on SIGTERM", onRealPostgres(), "a PostgreSQL
     const s = server;
     const batch = makeBatch(4711, 1000);
 
+    // Held in flight past the drain bound: the lock is released only once the process is gone.
+    const locker = await (scratch as ScratchDatabase).connect();
+    const hold = await holdActivityInserts(locker);
     const slow = postBatch(s.url, batch).then(
       (res) => `HTTP ${res.status}`,
       () => "cut",
     );
+    expect(await untilWaitingOnLock(db)).toBe(true);
     expect(await untilStarted(db, 20)).toBeGreaterThanOrEqual(20);
     const signalledAt = Date.now();
     s.child.kill("SIGTERM");
     const exit = await s.exited;
     const exitedAt = Date.now();
-    // Answered with a 200 only if the whole batch made it within the bound, which 1000 records do not.
+    await hold.release();
+    await locker.end();
     expect(await slow).toBe("cut");
     expect(exit).toEqual({ code: 0, signal: null });
     // The bound, plus closing the pool.

@@ -149,3 +149,29 @@ export async function untilStarted(db: Client, n: number, from = 0, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/**
+ * Holds a batch in the middle of its apply step, deterministically: `locker` (a connection of its
+ * own) takes an EXCLUSIVE lock on the activity table, so a unit of work that has inserted its
+ * leads waits at its activity insert, uncommitted. `release()` lets it go on.
+ */
+export async function holdActivityInserts(locker: Client): Promise<{ release(): Promise<void> }> {
+  await locker.query("BEGIN");
+  await locker.query("LOCK TABLE activity IN EXCLUSIVE MODE");
+  return {
+    async release() {
+      await locker.query("COMMIT");
+    },
+  };
+}
+
+/** Waits until some session of the server waits on a lock (the held batch reached it). */
+export async function untilWaitingOnLock(db: Client, timeoutMs = 60000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n;
+    if (n > 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,11 +1,12 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from "typeorm";
-import type { Lead, WriteIntent } from "../../domain/types";
+import type { Lead } from "../../domain/types";
 
 /**
  * One lead. Its email is stored as given and as its key; email_hash (the keyed hash of the
- * key) joins it to the master email status. Write only through LeadRepository.save/remove: the
- * lead subscriber applies the durable-unsubscribe rules there, and a deferred trigger
- * (migration) refuses any commit that leaves a lead disagreeing with its master status.
+ * key) joins it to the master email status. Written only by the write path's apply step
+ * (LeadWriteService → SqlWriteStore), which the lead subscriber checks against its plan; a
+ * deferred trigger (migration) refuses any commit that leaves a lead disagreeing with its
+ * master status.
  */
 @Entity({ name: "lead" })
 @Index("lead_email_hash_idx", ["emailHash"])
@@ -52,7 +53,4 @@ export class LeadEntity implements Lead {
 
   @UpdateDateColumn({ name: "updated_at", type: "timestamptz" })
   updatedAt: Date;
-
-  /** Not a column: who asks for this write, read by the lead subscriber. */
-  writeIntent?: WriteIntent;
 }

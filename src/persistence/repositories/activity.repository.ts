@@ -1,30 +1,10 @@
 import type { EntityManager } from "typeorm";
-import type { ActivityQuery, ActivityRepository, NewActivity } from "../../domain/ports";
+import type { ActivityQuery, ActivityRepository } from "../../domain/ports";
 import type { Activity, ActivityAttribute } from "../../domain/types";
 import { rowsOf } from "./lead.repository";
 
-/** insertActivities: many rows in one statement (propagation writes one per lead). */
-const INSERT_ACTIVITIES = `
-  INSERT INTO activity (lead_id, type_id, type_name, mktg_asset_name, attributes, campaign, email_hash)
-  SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])`;
-
 export class SqlActivityRepository implements ActivityRepository {
   constructor(private readonly manager: EntityManager) {}
-
-  async insertMany(rows: NewActivity[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 5000) {
-      const chunk = rows.slice(i, i + 5000);
-      await this.manager.query(INSERT_ACTIVITIES, [
-        chunk.map((r) => r.leadId),
-        chunk.map((r) => r.typeId),
-        chunk.map((r) => r.typeName),
-        chunk.map((r) => r.mktgAssetName),
-        chunk.map((r) => JSON.stringify(r.attributes)),
-        chunk.map((r) => r.campaign),
-        chunk.map((r) => r.emailHash),
-      ]);
-    }
-  }
 
   /** Email Address rows, optionally only those whose text contains `fragment` (case-insensitive). */
   async emailChangeRowsMentioning(fragment: string | null): Promise<{ id: number; attributes: ActivityAttribute[] }[]> {
@@ -36,10 +16,6 @@ export class SqlActivityRepository implements ActivityRepository {
       ),
     );
     return rows.map((r) => ({ id: Number(r.id), attributes: r.attributes as ActivityAttribute[] }));
-  }
-
-  async replaceAttributes(id: number, attributes: ActivityAttribute[]): Promise<void> {
-    await this.manager.query(`UPDATE activity SET attributes = $2::jsonb WHERE id = $1`, [id, JSON.stringify(attributes)]);
   }
 
   /** Newest first; `afterId` continues below the last id returned. */

@@ -8,10 +8,12 @@ import { SqlEmailStatusRepository } from "./email-status.repository";
 import { TypeOrmLeadRepository } from "./lead.repository";
 import { SqlPartitionRepository } from "./partition.repository";
 import { SqlSfdcRecordRepository } from "./sfdc-record.repository";
+import { SqlWriteStore } from "./write.repository";
 
 /** Repositories bound to one EntityManager, i.e. to one transaction (STYLE habit 4). */
 export function createRepositories(manager: EntityManager): Repositories {
   return {
+    writes: new SqlWriteStore(manager),
     leads: new TypeOrmLeadRepository(manager),
     leadPages: new SqlLeadPageRepository(manager),
     changes: new SqlChangeRepository(manager),

@@ -1,66 +1,55 @@
 import { EventSubscriber, type EntitySubscriberInterface, type InsertEvent, type RemoveEvent, type UpdateEvent } from "typeorm";
-import type { EmailStatusService, PendingWrite } from "../../domain/email-status.service";
+import type { EmailHasher } from "../../domain/email";
 import { InvalidWriteError } from "../../domain/errors";
-import type { Lead, WriteIntent } from "../../domain/types";
+import type { Lead } from "../../domain/types";
+import { checkLeadRow } from "../../domain/write-plan";
 import { LeadEntity } from "../entities/lead.entity";
-import { createRepositories } from "../repositories/create-repositories";
+import { leadWriteContextOf } from "../repositories/write.repository";
 
 /**
- * Makes every lead write run the durable-unsubscribe rules in the write's own transaction.
- * It only translates TypeORM events into calls of EmailStatusService, with repositories bound
- * to event.manager (the transaction's manager, never the global one).
+ * Sees every lead entity write and checks it against its plan (STYLE habit 6), before any SQL:
+ * the rules ran in LeadWriteService; here a write with no plan, a row the plan did not decide,
+ * or a flag that disagrees with the decided status of its address is refused. The plan comes
+ * with the query runner's data (LeadWriteContext), never on the entity. The deferred guard
+ * triggers stay the last line at COMMIT.
  *
- * TypeORM builds subscribers with a zero-argument constructor, so the service is closed over
- * by a class made per DataSource.
+ * The apply step writes lead rows as INSERT … ON CONFLICT (id) DO UPDATE (one statement for a
+ * set), so every written row reaches beforeInsert with its values. save() and update() of a lead
+ * reach beforeUpdate: nothing writes leads that way, and without a plan that decided the row it
+ * is refused. Deletes come as one DELETE … WHERE id = ANY, which TypeORM reports without rows:
+ * the plan must have decided deletions.
+ *
+ * TypeORM builds subscribers with a zero-argument constructor, so the hasher is closed over by a
+ * class made per DataSource.
  */
-export function createLeadSubscriber(rules: EmailStatusService): new () => EntitySubscriberInterface<LeadEntity> {
-  const pendingCreates = new WeakMap<object, PendingWrite>();
-
+export function createLeadSubscriber(hasher: EmailHasher): new () => EntitySubscriberInterface<LeadEntity> {
   @EventSubscriber()
   class LeadSubscriber implements EntitySubscriberInterface<LeadEntity> {
     listenTo(): typeof LeadEntity {
       return LeadEntity;
     }
 
-    async beforeInsert(event: InsertEvent<LeadEntity>): Promise<void> {
-      const intent = intentOf(event.entity);
-      pendingCreates.set(event.entity, await rules.beforeCreate(event.entity, intent, createRepositories(event.manager)));
+    beforeInsert(event: InsertEvent<LeadEntity>): void {
+      check(event.queryRunner, event.entity);
     }
 
-    async afterInsert(event: InsertEvent<LeadEntity>): Promise<void> {
-      const pending = pendingCreates.get(event.entity);
-      if (!pending) throw new InvalidWriteError("lead inserted without its rules having run");
-      pendingCreates.delete(event.entity);
-      await rules.afterCreate(event.entity, pending, intentOf(event.entity), createRepositories(event.manager));
+    beforeUpdate(event: UpdateEvent<LeadEntity>): void {
+      check(event.queryRunner, event.entity);
     }
 
-    /**
-     * Everything for an update happens here, before the UPDATE: the lead's id is known, and if
-     * the rules leave the row unchanged TypeORM skips the UPDATE (and afterUpdate) altogether.
-     */
-    async beforeUpdate(event: UpdateEvent<LeadEntity>): Promise<void> {
-      const entity = event.entity as LeadEntity | undefined;
-      const previous = event.databaseEntity as Lead | undefined;
-      if (!entity || !previous || !(entity instanceof LeadEntity)) {
-        throw new InvalidWriteError("lead updates must go through LeadRepository.save() so the unsubscribe rules see the old row");
-      }
-      const repos = createRepositories(event.manager);
-      const intent = intentOf(entity);
-      const pending = await rules.beforeUpdate(previous, entity, intent, repos);
-      await rules.afterUpdate(entity, pending, intent, repos);
-    }
-
-    async beforeRemove(event: RemoveEvent<LeadEntity>): Promise<void> {
-      const entity = (event.entity ?? event.databaseEntity) as LeadEntity | undefined;
-      if (!entity) throw new InvalidWriteError("lead deletes must go through LeadRepository.remove()");
-      await rules.afterRemove(entity, intentOf(entity), createRepositories(event.manager));
+    beforeRemove(event: RemoveEvent<LeadEntity>): void {
+      const context = leadWriteContextOf(event.queryRunner);
+      if (!context || context.outcome.deletes.length === 0) throw new InvalidWriteError("a lead delete without a plan that decided it");
+      const id = event.entity?.id ?? event.databaseEntity?.id;
+      if (id !== undefined && !context.outcome.deletes.includes(id)) throw new InvalidWriteError(`lead ${id} is not a delete its plan decided`);
     }
   }
-  return LeadSubscriber;
-}
 
-function intentOf(entity: unknown): WriteIntent {
-  const intent = (entity as LeadEntity | undefined)?.writeIntent;
-  if (!intent) throw new InvalidWriteError("a lead write must say its channel (LeadRepository.save with an intent)");
-  return intent;
+  function check(queryRunner: InsertEvent<LeadEntity>["queryRunner"], values: unknown): void {
+    const context = leadWriteContextOf(queryRunner);
+    const written = (values ?? {}) as Lead;
+    const problem = checkLeadRow(context?.outcome, values && context ? context.plannedRowOf(values) : undefined, written, hasher);
+    if (problem) throw new InvalidWriteError(problem);
+  }
+  return LeadSubscriber;
 }

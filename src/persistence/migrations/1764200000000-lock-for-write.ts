@@ -1,0 +1,67 @@
+import type { MigrationInterface, QueryRunner } from "typeorm";
+
+/**
+ * lock_for_write(hashes, emails, lead_ids, foreign_types, foreign_ids): everything a unit of
+ * work (LeadWriteService) needs to decide in memory, read under its locks, in one round trip:
+ *
+ * 1. the addresses of the leads named by id or foreign id join the requested ones;
+ * 2. a subscribed master row is created for each requested address that has none, and every
+ *    master row is locked FOR UPDATE in hash order (the one lock order of every writer);
+ * 3. every lead named by id or foreign id, and every lead with one of those addresses, is read
+ *    and locked, in id order;
+ * 4. a named lead whose address changed between 1 and 3 (another writer committed in between)
+ *    raises a serialization failure (40001): the transaction runner retries the unit.
+ *
+ * Returns one row: the master rows and the lead rows as JSON arrays (snake_case columns).
+ * Replaces lock_email_status, which locked addresses only.
+ */
+export class LockForWrite1764200000000 implements MigrationInterface {
+  name = "LockForWrite1764200000000";
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE FUNCTION lock_for_write(hashes text[], emails text[], lead_ids int[], foreign_types text[], foreign_ids text[],
+                                     OUT masters jsonb, OUT leads jsonb)
+        LANGUAGE plpgsql AS $$
+      DECLARE
+        all_hashes text[];
+      BEGIN
+        SELECT array(
+                 SELECT h FROM unnest(hashes) AS h
+                 UNION
+                 SELECT l.email_hash FROM lead l WHERE l.id = ANY(lead_ids) AND l.email_hash IS NOT NULL
+                 UNION
+                 SELECT l.email_hash FROM lead l JOIN unnest(foreign_types, foreign_ids) AS f(t, i)
+                   ON l.foreign_sys_type = f.t AND l.foreign_sys_person_id = f.i
+                  WHERE l.email_hash IS NOT NULL)
+          INTO all_hashes;
+
+        INSERT INTO email_status (email_hash, email)
+        SELECT h, e FROM unnest(hashes, emails) AS t(h, e)
+        ON CONFLICT (email_hash) DO NOTHING;
+
+        SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.email_hash), '[]'::jsonb) INTO masters
+          FROM (SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
+                  FROM email_status WHERE email_hash = ANY(all_hashes) ORDER BY email_hash FOR UPDATE) m;
+
+        SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.id), '[]'::jsonb) INTO leads
+          FROM (SELECT l.id, l.email, l.email_key, l.email_hash, l.foreign_sys_person_id, l.foreign_sys_type, l.partition_id,
+                       l.unsubscribed, l.unsubscribed_reason, l.fields, l.created_at, l.updated_at
+                  FROM lead l
+                 WHERE l.id IN (SELECT unnest(lead_ids)
+                                UNION SELECT id FROM lead WHERE email_hash = ANY(all_hashes)
+                                UNION SELECT k.id FROM lead k JOIN unnest(foreign_types, foreign_ids) AS f(t, i)
+                                        ON k.foreign_sys_type = f.t AND k.foreign_sys_person_id = f.i)
+                 ORDER BY l.id FOR UPDATE) x;
+
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(leads) AS e
+                    WHERE e->>'email_hash' IS NOT NULL AND NOT (e->>'email_hash' = ANY(all_hashes))) THEN
+          RAISE EXCEPTION 'a lead changed address while its write was planned' USING ERRCODE = '40001';
+        END IF;
+      END $$`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION IF EXISTS lock_for_write(text[], text[], int[], text[], text[])`);
+  }
+}

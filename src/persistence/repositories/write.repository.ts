@@ -1,0 +1,257 @@
+import type { EntityManager, QueryRunner } from "typeorm";
+import type { NewActivity, WriteStore } from "../../domain/ports";
+import type { EmailStatus, Lead } from "../../domain/types";
+import type { LockRequest, LockedSnapshot, MasterChange, WriteOutcome } from "../../domain/write-plan";
+import { LeadEntity } from "../entities/lead.entity";
+import { rowsOf } from "./lead.repository";
+
+/**
+ * lockForWrite: see migration 1764200000000 (lock_for_write). Called by LeadWriteService first
+ * in every unit of work.
+ */
+const LOCK_FOR_WRITE = `SELECT masters, leads FROM lock_for_write($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])`;
+
+/**
+ * advanceLeadIdSequence: before leads are inserted with given ids (an import keeps Marketo's),
+ * the id sequence moves past the largest, so later creates never draw one of them. setval is not
+ * transactional: a rolled-back unit leaves the sequence moved, which only skips ids.
+ */
+const ADVANCE_LEAD_ID_SEQUENCE = `
+  SELECT setval('lead_id_seq', $1::bigint) FROM lead_id_seq
+   WHERE last_value < $1::bigint OR (last_value = $1::bigint AND NOT is_called)`;
+
+/** propagateStatus: leads whose only change is the status their address took (D1/D2), one statement per status. */
+const PROPAGATE_STATUS = `UPDATE lead SET unsubscribed = $1, updated_at = now() WHERE id = ANY($2::int[])`;
+
+/** insertActivities: every activity row of the unit in one statement (chunked past 5,000). */
+const INSERT_ACTIVITIES = `
+  INSERT INTO activity (lead_id, type_id, type_name, mktg_asset_name, attributes, campaign, email_hash)
+  SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])`;
+
+/** changeEmailStatuses: each changed address's final status ('' as the email keeps the stored one). */
+const CHANGE_EMAIL_STATUSES = `
+  UPDATE email_status m
+     SET unsubscribed = v.unsubscribed, reason = v.reason, channel = v.channel, source = v.source, changed_at = v.at,
+         lead_id = v.lead_id, email = CASE WHEN v.email = '' THEN m.email ELSE v.email END
+    FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::int[])
+         AS v(email_hash, email, unsubscribed, reason, channel, source, at, lead_id)
+   WHERE m.email_hash = v.email_hash`;
+
+/** insertEmailStatusHistory: every status change of the unit, in order: what explains each address's status. */
+const INSERT_HISTORY = `
+  INSERT INTO email_status_history (email_hash, email, unsubscribed, channel, reason, source, lead_id, at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[])`;
+
+/** erasure: the addresses' plaintext goes from their master rows and history; hashes and statuses stay (SPEC §1). */
+const BLANK_ADDRESSES = `
+  WITH s AS (UPDATE email_status SET email = '' WHERE email_hash = ANY($1::text[]))
+  UPDATE email_status_history SET email = '' WHERE email_hash = ANY($1::text[])`;
+
+/** erasure: activity rows that named an erased address, rewritten without it. */
+const REWRITE_ACTIVITIES = `
+  UPDATE activity a SET attributes = v.attributes
+    FROM unnest($1::bigint[], $2::jsonb[]) AS v(id, attributes) WHERE a.id = v.id`;
+
+/** Lead columns the apply step writes whole (created_at stays as inserted). */
+const UPSERT_COLUMNS = ["email", "email_key", "email_hash", "foreign_sys_person_id", "foreign_sys_type", "partition_id", "unsubscribed", "unsubscribed_reason", "fields", "updated_at"];
+
+/** Rows per multi-row lead statement: 11 parameters a row stays under PostgreSQL's 65,535. */
+const LEAD_CHUNK = 4000;
+const ACTIVITY_CHUNK = 5000;
+
+/**
+ * What the lead subscriber checks each lead row of an apply against (STYLE habit 6), carried on
+ * the query runner's `data` — TypeORM's documented place for data a subscriber reads
+ * (QueryRunner.data, the same object SaveOptions.data fills). Set for the apply's statements only.
+ */
+export interface LeadWriteContext {
+  readonly outcome: WriteOutcome;
+  /** The decided lead row a value set written by the apply stands for. */
+  readonly plannedRowOf: (values: object) => Lead | undefined;
+}
+
+export function leadWriteContextOf(queryRunner: QueryRunner | undefined): LeadWriteContext | undefined {
+  return (queryRunner?.data as { leadWrite?: LeadWriteContext } | undefined)?.leadWrite;
+}
+
+export class SqlWriteStore implements WriteStore {
+  constructor(private readonly manager: EntityManager) {}
+
+  async lockForWrite(r: LockRequest): Promise<LockedSnapshot> {
+    const [row] = rowsOf(
+      await this.manager.query(LOCK_FOR_WRITE, [
+        r.addresses.map((a) => a.emailHash),
+        r.addresses.map((a) => a.email),
+        r.leadIds,
+        r.foreignIds.map((f) => f.type),
+        r.foreignIds.map((f) => f.id),
+      ]),
+    );
+    const masters = new Map<string, EmailStatus>();
+    for (const m of (row?.masters ?? []) as Record<string, unknown>[]) masters.set(String(m.email_hash), toStatus(m));
+    return { masters, leads: ((row?.leads ?? []) as Record<string, unknown>[]).map(toLead) };
+  }
+
+  async apply(outcome: WriteOutcome): Promise<void> {
+    const runner = this.manager.queryRunner;
+    if (!runner?.isTransactionActive) throw new Error("a unit of work applies inside a transaction");
+    const planned = new Map<object, Lead>();
+    const data = runner.data as { leadWrite?: LeadWriteContext };
+    data.leadWrite = { outcome, plannedRowOf: (values) => planned.get(values) };
+    try {
+      await this.writeLeads(outcome, planned);
+    } finally {
+      delete data.leadWrite;
+    }
+    for (const p of outcome.propagations) await this.manager.query(PROPAGATE_STATUS, [p.unsubscribed, p.leadIds]);
+    await this.insertActivities(outcome.activities.map((build) => build()));
+    await this.writeMasters(outcome.masterChanges);
+    if (outcome.blankAddresses.length) await this.manager.query(BLANK_ADDRESSES, [outcome.blankAddresses]);
+    if (outcome.blankActivities.length) {
+      await this.manager.query(REWRITE_ACTIVITIES, [outcome.blankActivities.map((a) => a.id), outcome.blankActivities.map((a) => JSON.stringify(a.attributes))]);
+    }
+  }
+
+  /** Through TypeORM's query builder, so the lead subscriber sees (and checks) every row. */
+  private async writeLeads(outcome: WriteOutcome, planned: Map<object, Lead>): Promise<void> {
+    // Deletes first: a merge winner may take the foreign id of a loser that goes (a unique key).
+    if (outcome.deletes.length) {
+      await this.manager.createQueryBuilder().delete().from(LeadEntity).where("id = ANY(:ids)", { ids: outcome.deletes }).execute();
+    }
+    const given = outcome.inserts.filter((l) => l.id > 0).map((l) => l.id);
+    if (given.length) await this.manager.query(ADVANCE_LEAD_ID_SEQUENCE, [Math.max(...given)]);
+    for (let i = 0; i < outcome.inserts.length; i += LEAD_CHUNK) {
+      const chunk = outcome.inserts.slice(i, i + LEAD_CHUNK);
+      const values = chunk.map((lead) => remember(planned, lead, columnsOf(lead, false)));
+      const result = await this.manager
+        .createQueryBuilder()
+        .insert()
+        .into(LeadEntity)
+        .values(values)
+        .returning("id, created_at, updated_at")
+        .updateEntity(false)
+        .execute();
+      // PostgreSQL returns a multi-row INSERT's rows in VALUES order (TypeORM relies on it too).
+      (result.raw as Record<string, unknown>[]).forEach((r, j) => {
+        chunk[j].id = Number(r.id);
+        chunk[j].createdAt = new Date(r.created_at as string);
+        chunk[j].updatedAt = new Date(r.updated_at as string);
+      });
+    }
+    for (let i = 0; i < outcome.updates.length; i += LEAD_CHUNK) {
+      const chunk = outcome.updates.slice(i, i + LEAD_CHUNK);
+      // The rows are locked (lock_for_write) and exist: the conflict on id is always taken, an UPDATE of each row.
+      await this.manager
+        .createQueryBuilder()
+        .insert()
+        .into(LeadEntity)
+        .values(chunk.map((lead) => remember(planned, lead, columnsOf(lead, true))))
+        .orUpdate(UPSERT_COLUMNS, ["id"])
+        .updateEntity(false)
+        .execute();
+    }
+  }
+
+  private async insertActivities(rows: NewActivity[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ACTIVITY_CHUNK) {
+      const chunk = rows.slice(i, i + ACTIVITY_CHUNK);
+      await this.manager.query(INSERT_ACTIVITIES, [
+        chunk.map((r) => r.leadId),
+        chunk.map((r) => r.typeId),
+        chunk.map((r) => r.typeName),
+        chunk.map((r) => r.mktgAssetName),
+        chunk.map((r) => JSON.stringify(r.attributes)),
+        chunk.map((r) => r.campaign),
+        chunk.map((r) => r.emailHash),
+      ]);
+    }
+  }
+
+  /** Each changed address's final status, then every change's history row. */
+  private async writeMasters(changes: readonly MasterChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const final = new Map<string, MasterChange & { email: string }>();
+    for (const c of changes) {
+      const before = final.get(c.emailHash);
+      final.set(c.emailHash, { ...c, email: c.email !== "" ? c.email : (before?.email ?? "") });
+    }
+    const f = [...final.values()];
+    await this.manager.query(CHANGE_EMAIL_STATUSES, [
+      f.map((c) => c.emailHash),
+      f.map((c) => c.email),
+      f.map((c) => c.change.unsubscribed),
+      f.map((c) => c.change.reason),
+      f.map((c) => c.change.channel),
+      f.map((c) => c.change.source),
+      f.map((c) => c.change.at),
+      f.map((c) => leadIdOf(c)),
+    ]);
+    await this.manager.query(INSERT_HISTORY, [
+      changes.map((c) => c.emailHash),
+      changes.map((c) => c.email),
+      changes.map((c) => c.change.unsubscribed),
+      changes.map((c) => c.change.channel),
+      changes.map((c) => c.change.reason),
+      changes.map((c) => c.change.source),
+      changes.map((c) => leadIdOf(c)),
+      changes.map((c) => c.change.at),
+    ]);
+  }
+}
+
+/** The causing lead's id, known once its insert returned it. */
+function leadIdOf(c: MasterChange): number | null {
+  return c.causedBy ? c.causedBy.id : c.change.leadId;
+}
+
+function remember(planned: Map<object, Lead>, lead: Lead, values: Record<string, unknown>): Record<string, unknown> {
+  planned.set(values, lead);
+  return values;
+}
+
+/** The values of one lead row (entity property names); updated_at is the transaction's time. */
+function columnsOf(lead: Lead, existing: boolean): Record<string, unknown> {
+  return {
+    ...(lead.id > 0 ? { id: lead.id } : {}),
+    email: lead.email,
+    emailKey: lead.emailKey,
+    emailHash: lead.emailHash,
+    foreignSysPersonId: lead.foreignSysPersonId,
+    foreignSysType: lead.foreignSysType,
+    partitionId: lead.partitionId,
+    unsubscribed: lead.unsubscribed,
+    unsubscribedReason: lead.unsubscribedReason,
+    fields: lead.fields,
+    ...(existing ? { updatedAt: () => "now()" } : {}),
+  };
+}
+
+function toLead(r: Record<string, unknown>): Lead {
+  return {
+    id: Number(r.id),
+    email: (r.email as string | null) ?? null,
+    emailKey: (r.email_key as string | null) ?? null,
+    emailHash: (r.email_hash as string | null) ?? null,
+    foreignSysPersonId: (r.foreign_sys_person_id as string | null) ?? null,
+    foreignSysType: (r.foreign_sys_type as string | null) ?? null,
+    partitionId: Number(r.partition_id),
+    unsubscribed: r.unsubscribed === true,
+    unsubscribedReason: (r.unsubscribed_reason as string | null) ?? null,
+    fields: (r.fields as Record<string, string>) ?? {},
+    createdAt: new Date(r.created_at as string),
+    updatedAt: new Date(r.updated_at as string),
+  };
+}
+
+export function toStatus(r: Record<string, unknown>): EmailStatus {
+  return {
+    emailHash: String(r.email_hash),
+    email: String(r.email),
+    unsubscribed: r.unsubscribed === true,
+    reason: (r.reason as string | null) ?? null,
+    channel: (r.channel as string | null) ?? null,
+    source: (r.source as string | null) ?? null,
+    changedAt: r.changed_at ? new Date(r.changed_at as string) : null,
+    leadId: r.lead_id === null || r.lead_id === undefined ? null : Number(r.lead_id),
+  };
+}
