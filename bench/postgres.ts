@@ -24,7 +24,11 @@ export const privateSettings = {
   max_connections: "100",
 };
 
-export async function startPrivatePostgres(log: (m: string) => void): Promise<Postgres> {
+/** With --fsync: what a production server does (durable commits), to measure the disk's share. */
+export const durableSettings = { ...privateSettings, fsync: "on", synchronous_commit: "on", full_page_writes: "on" };
+
+export async function startPrivatePostgres(log: (m: string) => void, options: { durable?: boolean } = {}): Promise<Postgres> {
+  const settings = options.durable ? durableSettings : privateSettings;
   const root = "/usr/lib/postgresql";
   let versions: string[] = [];
   try {
@@ -57,7 +61,7 @@ export async function startPrivatePostgres(log: (m: string) => void): Promise<Po
   try {
     log(`starting a private PostgreSQL ${versions[versions.length - 1]} on 127.0.0.1:${port} in ${dir}`);
     run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]);
-    const opts = [`-p ${port}`, "-c listen_addresses=127.0.0.1", `-k ${dir}`, ...Object.entries(privateSettings).map(([k, v]) => `-c ${k}=${v}`)].join(" ");
+    const opts = [`-p ${port}`, "-c listen_addresses=127.0.0.1", `-k ${dir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(" ");
     run("pg_ctl", ["-D", data, "-w", "-l", path.join(dir, "log"), "-o", opts, "start"]);
     started = true;
     run("createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "mktows_bench"]);
@@ -68,7 +72,7 @@ export async function startPrivatePostgres(log: (m: string) => void): Promise<Po
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/mktows_bench`,
-    description: `private PostgreSQL ${versions[versions.length - 1]} (${Object.entries(privateSettings).map(([k, v]) => `${k}=${v}`).join(", ")})`,
+    description: `private PostgreSQL ${versions[versions.length - 1]} (${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(", ")})`,
     stop,
   };
 }

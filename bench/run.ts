@@ -19,6 +19,7 @@ import { startChild, type Child } from "./child";
 import { Dataset, fieldsFor, uniqueEmail, type Group, type Row } from "./data";
 import { closedLoop, median, percentile, round, type LoadResult } from "./load";
 import { freePort, freshSockets, post } from "./net";
+import { measureImport, type ImportResult } from "./import";
 import { startPrivatePostgres, type Postgres } from "./postgres";
 import { getLeadByEmail, SoapClient, syncLeadBody, syncMultipleBody } from "./soap";
 
@@ -36,10 +37,15 @@ const TARGETS = {
   propagationMs: 150,
   propagationSpread: 0.3,
   rssMiB: 300,
+  importRowsPerSecond: 10_000,
+  dryRunRowsPerSecond: 5_000,
 };
 
 interface Options {
   quick: boolean;
+  /** --fsync: the private PostgreSQL runs with fsync, synchronous_commit and full_page_writes on. */
+  durable: boolean;
+  importRows: number;
   durationMs: number;
   warmupMs: number;
   concurrency: number;
@@ -61,7 +67,7 @@ function parseOptions(argv: string[]): Options {
     if (!m) throw new Error(`unknown argument '${a}' (see bench/run.ts)`);
     flags.set(m[1], m[2] ?? "true");
   }
-  const known = ["quick", "duration", "warmup", "concurrency", "batch-concurrency", "runs", "out", "reset"];
+  const known = ["quick", "duration", "warmup", "concurrency", "batch-concurrency", "runs", "out", "reset", "fsync", "import-rows"];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((n) => `--${n}`).join(" ")})`);
   const quick = flags.has("quick");
   const num = (name: string, fallback: number) => {
@@ -85,6 +91,8 @@ function parseOptions(argv: string[]): Options {
     largeDb: quick ? undefined : 1_000_000,
     out: flags.get("out") ?? (quick ? "bench-results-quick.json" : "bench-results.json"),
     reset: flags.has("reset"),
+    durable: flags.has("fsync"),
+    importRows: num("import-rows", quick ? 20_000 : 100_000),
   };
 }
 
@@ -167,7 +175,7 @@ async function main(): Promise<void> {
 
   try {
     const envUrl = process.env.DATABASE_URL?.trim();
-    pg = envUrl ? { url: envUrl, description: "DATABASE_URL", stop: () => undefined } : await startPrivatePostgres(log);
+    pg = envUrl ? { url: envUrl, description: "DATABASE_URL", stop: () => undefined } : await startPrivatePostgres(log, { durable: opts.durable });
     pool = new Pool({ connectionString: pg.url, max: Math.max(opts.concurrency, 4) });
     const pgVersion = String((await pool.query(`SHOW server_version`)).rows[0].server_version);
     const pgSettings = Object.fromEntries(
@@ -226,7 +234,10 @@ async function main(): Promise<void> {
     const batch = await compareBatch(opts, server, soap, pool, ds);
     rssPeaks.syncMultipleLeads = batch.serverRssMiB;
 
-    // 3. Propagation on the large database.
+    // 3. The import command on a Marketo export.
+    const imported = await measureImport(opts.importRows, { DATABASE_URL: pg.url, LOG_LEVEL: "warn", ...SECRETS }, root, workDir, ds, log);
+
+    // 4. Propagation on the large database.
     if (opts.largeDb) {
       await grow(opts.largeDb);
       const done = server.watchRss();
@@ -256,12 +267,12 @@ async function main(): Promise<void> {
       getLeadDbLeads,
       quick: opts.quick,
     };
-    const rows = table(opts, getLead, syncLead, batch, propagation, rssPeaks);
+    const rows = table(opts, getLead, syncLead, batch, propagation, rssPeaks, imported);
     printTable(rows, machine, config);
     const out = path.resolve(process.cwd(), opts.out);
     writeFileSync(
       out,
-      JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, targets: TARGETS, table: rows, results: { getLead, syncLead, syncMultipleLeads: batch, propagation, rssPeaksMiB: rssPeaks, loads } }, null, 2) + "\n",
+      JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, targets: TARGETS, table: rows, results: { getLead, syncLead, syncMultipleLeads: batch, import: imported, propagation, rssPeaksMiB: rssPeaks, loads } }, null, 2) + "\n",
     );
     log(`\nwritten: ${out}`);
   } finally {
@@ -409,7 +420,7 @@ interface TableRow {
   result: "PASS" | "MISS" | "";
 }
 
-function table(opts: Options, getLead: Comparison, syncLead: Comparison, batch: Comparison, propagation: PropagationResult[], rss: Record<string, number>): TableRow[] {
+function table(opts: Options, getLead: Comparison, syncLead: Comparison, batch: Comparison, propagation: PropagationResult[], rss: Record<string, number>, imported: ImportResult): TableRow[] {
   const rows: TableRow[] = [];
   const ratioRow = (metric: string, c: Comparison, target: number, unit: string) => {
     const ratio = c.server.perSecond / c.baseline.perSecond;
@@ -435,6 +446,14 @@ function table(opts: Options, getLead: Comparison, syncLead: Comparison, batch: 
     ratio: "",
     target: "",
     result: "",
+  });
+  rows.push({
+    metric: `npm run import, ${label(imported.rows)}-row export`,
+    mktows: `${fmt(imported.importRowsPerSecond)} rows/s (dry run ${fmt(imported.dryRunRowsPerSecond)})`,
+    baseline: `${fmt(imported.baselineRowsPerSecond)} rows/s`,
+    ratio: (imported.importRowsPerSecond / imported.baselineRowsPerSecond).toFixed(2),
+    target: `≥ ${fmt(TARGETS.importRowsPerSecond)} rows/s; dry run ≥ ${fmt(TARGETS.dryRunRowsPerSecond)}`,
+    result: imported.importRowsPerSecond >= TARGETS.importRowsPerSecond && imported.dryRunRowsPerSecond >= TARGETS.dryRunRowsPerSecond ? "PASS" : "MISS",
   });
   const small = (k: number) => propagation.find((p) => p.k === k && p.dbLeads < (opts.largeDb ?? Infinity));
   for (const p of propagation) {
