@@ -5,8 +5,9 @@
  * other channel, with the flow channel's Reason and Source.
  */
 import type { Campaign, CampaignStep } from "./catalogue-ports";
-import { emailKey, type EmailHasher } from "./email";
-import { DomainError, InvalidValueError, LeadNotFoundError } from "./errors";
+import type { EmailHasher } from "./email";
+import { DomainError, InvalidLeadKeyError, InvalidValueError, LeadNotFoundError } from "./errors";
+import { findLeadsByKey } from "./lead-key";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { LeadService } from "./lead.service";
 import type { TransactionRunner } from "./ports";
@@ -61,18 +62,14 @@ export class CampaignService {
     const ids = await this.deps.tx.run(async (repos) => {
       const scope = await partitionsOf(caller, repos);
       const out: number[] = [];
-      const mine = (l: Lead | null): l is Lead => !!l && (!scope || scope.includes(l.partitionId));
+      const mine = (l: Lead) => !scope || scope.includes(l.partitionId);
       for (const key of keys) {
-        if (key.type === "IDNUM" && /^\d{1,9}$/.test(key.value.trim())) {
-          const l = await repos.leads.findById(Number(key.value.trim()));
-          if (mine(l)) out.push(l.id);
-        } else if (key.type === "EMAIL") {
-          const k = emailKey(key.value);
-          if (k) out.push(...(await repos.leads.findByEmailHash(this.deps.hasher(k))).filter(mine).map((l) => l.id));
-        } else if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") {
-          const l = await repos.leads.findByForeignId("SFDC", key.value.trim());
-          if (mine(l)) out.push(l.id);
-        }
+        if (!["IDNUM", "EMAIL", "SFDCLEADID", "SFDCCONTACTID"].includes(key.type)) continue;
+        const leads = await findLeadsByKey(key, this.deps.hasher, repos).catch((error: unknown) => {
+          if (error instanceof InvalidLeadKeyError) return []; // an unusable key names no lead: skipped
+          throw error;
+        });
+        out.push(...leads.filter(mine).map((l) => l.id));
       }
       return [...new Set(out)];
     });

@@ -4,8 +4,9 @@
  * only the leads in them.
  */
 import { partitionsOf, type CallerScope } from "./caller-scope";
-import { emailKey, type EmailHasher } from "./email";
-import { InvalidLeadKeyError, LeadNotFoundError } from "./errors";
+import type { EmailHasher } from "./email";
+import { LeadNotFoundError } from "./errors";
+import { findLeadsByKey } from "./lead-key";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { Activity, Lead, LeadKey } from "./types";
 
@@ -59,35 +60,7 @@ export class LeadQueryService {
     });
   }
 
-  private async findByKey(key: LeadKey, repos: Repositories): Promise<Lead[]> {
-    const value = key.value?.trim() ?? "";
-    if (value === "") throw new InvalidLeadKeyError(`${key.type} key value is empty`);
-    switch (key.type) {
-      case "IDNUM": {
-        if (!/^\d{1,10}$/.test(value) || Number(value) > 2147483647) throw new InvalidLeadKeyError(`IDNUM '${value}' is not a lead id`);
-        const lead = await repos.leads.findById(Number(value));
-        return lead ? [lead] : [];
-      }
-      case "EMAIL": {
-        const hash = this.hashOf(value);
-        return hash ? repos.leads.findByEmailHash(hash) : [];
-      }
-      case "SFDCLEADID":
-      case "SFDCCONTACTID": {
-        const lead = await repos.leads.findByForeignId("SFDC", value);
-        return lead ? [lead] : [];
-      }
-      case "FOREIGN": {
-        const lead = await repos.leads.findByForeignId(key.foreignSysType ?? "CUSTOM", value);
-        return lead ? [lead] : [];
-      }
-      default:
-        throw new InvalidLeadKeyError(`key type ${String(key.type)} is not supported`);
-    }
-  }
-
-  private hashOf(email: string): string | null {
-    const key = emailKey(email);
-    return key ? this.deps.hasher(key) : null;
+  private findByKey(key: LeadKey, repos: Repositories): Promise<Lead[]> {
+    return findLeadsByKey(key, this.deps.hasher, repos);
   }
 }

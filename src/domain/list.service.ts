@@ -3,12 +3,13 @@
  * name ("Program.List" or "List"). Adding and removing write Add to List / Remove from List
  * activity rows in the same transaction.
  */
-import { emailKey, type EmailHasher } from "./email";
-import { DomainError, InvalidValueError } from "./errors";
+import type { EmailHasher } from "./email";
+import { DomainError, InvalidLeadKeyError, InvalidValueError } from "./errors";
+import { findLeadsByKey, latestOf } from "./lead-key";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { LeadWriteService } from "./lead-write.service";
 import type { Repositories, TransactionRunner } from "./ports";
-import type { Channel, Lead, LeadKey } from "./types";
+import type { Channel, LeadKey } from "./types";
 
 export class ListNotFoundError extends DomainError {
   readonly kind = "listNotFound";
@@ -97,18 +98,11 @@ export class ListService {
 
   /** The lead a key names, if the caller may see it (a lead outside its workspaces counts as not found). */
   private async leadIdOf(key: LeadKey, repos: Repositories, scope: number[] | undefined): Promise<number | null> {
-    const visible = (l: Lead | null) => (l && (!scope || scope.includes(l.partitionId)) ? l.id : null);
-    if (key.type === "IDNUM") {
-      if (!/^\d{1,9}$/.test(key.value.trim())) return null;
-      return visible(await repos.leads.findById(Number(key.value.trim())));
-    }
-    if (key.type === "EMAIL") {
-      const k = emailKey(key.value);
-      if (!k) return null;
-      const leads = (await repos.leads.findByEmailHash(this.deps.hasher(k))).filter((l) => visible(l) !== null);
-      return leads.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)[0]?.id ?? null;
-    }
-    if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") return visible(await repos.leads.findByForeignId("SFDC", key.value.trim()));
-    throw new InvalidValueError(`keyType ${key.type} is not supported in listMemberList`);
+    if (!["IDNUM", "EMAIL", "SFDCLEADID", "SFDCCONTACTID"].includes(key.type)) throw new InvalidValueError(`keyType ${key.type} is not supported in listMemberList`);
+    const leads = await findLeadsByKey(key, this.deps.hasher, repos).catch((error: unknown) => {
+      if (error instanceof InvalidLeadKeyError) return []; // an unusable key names no lead: its status is false
+      throw error;
+    });
+    return latestOf(leads.filter((l) => !scope || scope.includes(l.partitionId)))?.id ?? null;
   }
 }

@@ -4,8 +4,9 @@
  * memberships move to the winner; if any merged lead was unsubscribed, the winner is
  * unsubscribed (D1 on its key). One transaction; the winner gets a Merge Leads activity.
  */
-import { emailKey, type EmailHasher } from "./email";
-import { AccessDeniedError, InvalidValueError, MergeFailedError } from "./errors";
+import type { EmailHasher } from "./email";
+import { AccessDeniedError, InvalidLeadKeyError, InvalidValueError, MergeFailedError } from "./errors";
+import { findLeadsByKey } from "./lead-key";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { LeadWriteService } from "./lead-write.service";
 import type { Repositories, TransactionRunner } from "./ports";
@@ -50,20 +51,14 @@ export class MergeService {
   }
 
   private async one(key: LeadKey, repos: Repositories, role: string): Promise<Lead> {
+    if (key.type === "FOREIGN") throw new InvalidValueError(`key type ${key.type} cannot name a lead to merge`);
     const value = key.value.trim();
-    let found: Lead[] = [];
-    if (key.type === "IDNUM") {
-      if (!/^\d{1,9}$/.test(value)) throw new InvalidValueError(`IDNUM '${value.slice(0, 20)}' is not a lead id`);
-      const l = await repos.leads.findById(Number(value));
-      found = l ? [l] : [];
-    } else if (key.type === "EMAIL") {
-      const k = emailKey(value);
-      found = k ? await repos.leads.findByEmailHash(this.deps.hasher(k)) : [];
-    } else if (key.type === "SFDCLEADID" || key.type === "SFDCCONTACTID") {
-      const l = await repos.leads.findByForeignId("SFDC", value);
-      found = l ? [l] : [];
-    } else {
-      throw new InvalidValueError(`key type ${key.type} cannot name a lead to merge`);
+    let found: Lead[];
+    try {
+      found = await findLeadsByKey(key, this.deps.hasher, repos);
+    } catch (error) {
+      if (error instanceof InvalidLeadKeyError) throw new InvalidValueError(error.message);
+      throw error;
     }
     if (found.length === 0) throw new MergeFailedError(`${role} lead not found: ${key.type} = ${value.slice(0, 80)}`);
     if (found.length > 1) throw new MergeFailedError(`${role} key ${key.type} = ${value.slice(0, 80)} matches ${found.length} leads; use IDNUM`);
