@@ -50,7 +50,7 @@ export async function measureImport(
   log(`import: ${rows.toLocaleString("en")} rows, dry run …`);
   const dry = await timed(["--dry-run"]);
   log(`  ${(rows / dry.seconds).toFixed(0)} rows/s`);
-  log(`import: real run (4 workers, 500 rows a transaction) …`);
+  log(`import: real run (4 workers, 1,000 rows a transaction) …`);
   const real = await timed([]);
   log(`  ${(rows / real.seconds).toFixed(0)} rows/s`);
   log(`import baseline: plain pg, 500 rows a transaction …`);

@@ -28,7 +28,7 @@ same durable-unsubscribe rules as every other channel (activity Reason "List imp
                             Each is unsubscribed, whether or not a lead has it.
   --dry-run                 apply everything in one transaction and roll it back: reports what
                             would be created, updated, unsubscribed and rejected; keeps nothing.
-  --batch <n>               rows per transaction (default 500, 1-10000).
+  --batch <n>               rows per transaction (default 1000, 1-10000).
   --workers <n>             transactions side by side on PostgreSQL (default 4, 1-16); the rows
                             of one address always go to the same one, in file order.
   --report <file.json>      also write the summary, with every rejected row, as JSON.
@@ -56,7 +56,7 @@ export interface ImportArgs {
 export class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): ImportArgs {
-  const out: { -readonly [K in keyof ImportArgs]: ImportArgs[K] } = { dryRun: false, batch: 500, workers: 4, help: false };
+  const out: { -readonly [K in keyof ImportArgs]: ImportArgs[K] } = { dryRun: false, batch: 1000, workers: 4, help: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
     const value = (): string => {

@@ -41,9 +41,11 @@ export class LeadWriteService {
   /** The plans as one unit of work inside the caller's transaction (a channel's own bookkeeping commits with it). */
   async runIn(repos: Repositories, plans: readonly WritePlan[]): Promise<PlanResult[]> {
     if (plans.length === 0) return [];
-    const snapshot = await repos.writes.lockForWrite(this.lockRequest(plans));
+    // One HMAC per address for the unit, however many plans and steps name it.
+    const hasher = memoised(this.deps.hasher);
+    const snapshot = await repos.writes.lockForWrite(this.lockRequest(plans, hasher));
     const candidates = await this.erasureCandidates(plans, repos);
-    const { outcome, results } = decideWrites(plans, snapshot, { hasher: this.deps.hasher, fields: this.deps.fields, now: this.deps.now ?? (() => new Date()) }, candidates);
+    const { outcome, results } = decideWrites(plans, snapshot, { hasher, fields: this.deps.fields, now: this.deps.now ?? (() => new Date()) }, candidates);
     await repos.writes.apply(outcome);
     const notify = this.deps.onStatusChanged;
     if (notify && outcome.masterChanges.length) {
@@ -54,13 +56,13 @@ export class LeadWriteService {
   }
 
   /** Every key the plans name: addresses to lock (and create), leads by id, leads by foreign id. */
-  private lockRequest(plans: readonly WritePlan[]): LockRequest {
+  private lockRequest(plans: readonly WritePlan[], hasher: EmailHasher): LockRequest {
     const addresses = new Map<string, string>();
     const leadIds = new Set<number>();
     const foreign = new Map<string, { type: string; id: string }>();
     const address = (email: string | undefined) => {
       const key = emailKey(email);
-      if (key) addresses.set(this.deps.hasher(key), email as string);
+      if (key) addresses.set(hasher(key), email as string);
     };
     for (const plan of plans) {
       switch (plan.op) {
@@ -104,4 +106,13 @@ export class LeadWriteService {
     }
     return out;
   }
+}
+
+function memoised(hasher: EmailHasher): EmailHasher {
+  const known = new Map<string, string>();
+  return (key) => {
+    let hash = known.get(key);
+    if (hash === undefined) known.set(key, (hash = hasher(key)));
+    return hash;
+  };
 }
