@@ -6,6 +6,7 @@
  * updates the lead it created).
  */
 import { booleanText, changeDataValueRow, deleteLeadRow, newLeadRow, type ValueChange } from "./activity-log.service";
+import { applyInput, fieldChanges, flagChange, scopeOf, withoutAddress } from "./write-values";
 import { emailKey, type EmailHasher } from "./email";
 import { decideOnCreate, decideOnUpdate, type FlagDecision } from "./email-status.policy";
 import { AccessDeniedError, InvalidValueError, isRequestError, LeadNotFoundError, MergeFailedError } from "./errors";
@@ -294,22 +295,12 @@ class Fold {
       change: { at: this.deps.now(), unsubscribed: true, channel: channel.name, reason: ERASED_REASON, source: channel.source, leadId: null },
     });
     this.state.blankAddresses.push(hash);
-    let blanked = 0;
-    for (const row of this.erasureCandidates.get(hash) ?? []) {
-      let changed = false;
-      const attributes = row.attributes.map((a) => {
-        if ((a.name === "Old Value" || a.name === "New Value") && emailKey(a.value) === key) {
-          changed = true;
-          return { ...a, value: "" };
-        }
-        return a;
-      });
-      if (changed) {
-        this.state.blankActivities.push({ id: row.id, attributes });
-        blanked++;
-      }
-    }
-    return { status: "DELETED", others: leads.map((l) => l.id), blanked };
+    const blanked = (this.erasureCandidates.get(hash) ?? []).flatMap((row) => {
+      const attributes = withoutAddress(row.attributes, key);
+      return attributes ? [{ id: row.id, attributes }] : [];
+    });
+    this.state.blankActivities.push(...blanked);
+    return { status: "DELETED", others: leads.map((l) => l.id), blanked: blanked.length };
   }
 
   private requiredHash(email: string): string {
@@ -328,44 +319,4 @@ class Fold {
     if (lead.emailKey === null) lead.email = null;
     lead.emailHash = lead.emailKey ? this.deps.hasher(lead.emailKey) : null;
   }
-}
-
-function scopeOf(target: WriteTarget): readonly number[] | undefined {
-  return target.kind === "new" ? undefined : target.scope;
-}
-
-/** The request's values on the lead. An empty Email is "not given" (D5); an empty field value removes it. */
-function applyInput(lead: Lead, data: NormalisedInput): void {
-  if (data.email) lead.email = data.email;
-  if (data.foreignSysPersonId) {
-    lead.foreignSysPersonId = data.foreignSysPersonId;
-    lead.foreignSysType = data.foreignSysType ?? lead.foreignSysType ?? "CUSTOM";
-  }
-  if (data.unsubscribedReason !== undefined) lead.unsubscribedReason = data.unsubscribedReason || null;
-  for (const [name, value] of Object.entries(data.fields)) {
-    if (value === "") delete lead.fields[name];
-    else lead.fields[name] = value;
-  }
-}
-
-function flagChange(oldValue: boolean, newValue: boolean, decision: FlagDecision): ValueChange {
-  return {
-    field: "Unsubscribed",
-    displayName: "Unsubscribed",
-    oldValue: booleanText(oldValue),
-    newValue: booleanText(newValue),
-    ...(decision.cause === "rule" ? { systemReason: SystemReasons.reset } : {}),
-  };
-}
-
-function fieldChanges(previous: Lead, lead: Lead, catalogue: FieldCatalogue): ValueChange[] {
-  const changes: ValueChange[] = [];
-  const add = (field: string, oldValue: string, newValue: string) => {
-    if (oldValue !== newValue) changes.push({ field, displayName: catalogue.displayName(field), oldValue, newValue });
-  };
-  add("Email", previous.email ?? "", lead.email ?? "");
-  add("UnsubscribedReason", previous.unsubscribedReason ?? "", lead.unsubscribedReason ?? "");
-  const names = new Set([...Object.keys(previous.fields ?? {}), ...Object.keys(lead.fields ?? {})]);
-  for (const name of [...names].sort()) add(name, previous.fields?.[name] ?? "", lead.fields?.[name] ?? "");
-  return changes;
 }
