@@ -1,4 +1,5 @@
 import type { EntityManager, QueryRunner } from "typeorm";
+import { ConcurrentChangeError } from "../../domain/errors";
 import type { NewActivity, WriteStore } from "../../domain/ports";
 import type { EmailStatus, Lead } from "../../domain/types";
 import type { LockRequest, LockedSnapshot, MasterChange, WriteOutcome } from "../../domain/write-plan";
@@ -111,7 +112,10 @@ export class SqlWriteStore implements WriteStore {
     );
     const masters = new Map<string, EmailStatus>();
     for (const m of (row?.masters ?? []) as Record<string, unknown>[]) masters.set(String(m.email_hash), toStatus(m));
-    return { masters, leads: ((row?.leads ?? []) as Record<string, unknown>[]).map(toLead) };
+    const leads = ((row?.leads ?? []) as Record<string, unknown>[]).map(toLead);
+    // A lead named by id or foreign id that another writer moved to an address this unit did not lock.
+    if (leads.some((l) => l.emailHash !== null && !masters.has(l.emailHash))) throw new ConcurrentChangeError("a lead changed address while its write was planned");
+    return { masters, leads };
   }
 
   async apply(outcome: WriteOutcome): Promise<void> {
