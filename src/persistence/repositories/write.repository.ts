@@ -10,7 +10,7 @@ import { rowsOf } from "./lead.repository";
  * lockForWrite: see migration 1764200000000 (lock_for_write). Called by LeadWriteService first
  * in every unit of work.
  */
-const LOCK_FOR_WRITE = `SELECT masters, leads FROM lock_for_write($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])`;
+const LOCK_FOR_WRITE = `SELECT masters, named, by_address FROM lock_for_write($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])`;
 
 /**
  * advanceLeadIdSequence: before leads are inserted with given ids (an import keeps Marketo's),
@@ -112,7 +112,12 @@ export class SqlWriteStore implements WriteStore {
     );
     const masters = new Map<string, EmailStatus>();
     for (const m of (row?.masters ?? []) as Record<string, unknown>[]) masters.set(String(m.email_hash), toStatus(m));
-    const leads = ((row?.leads ?? []) as Record<string, unknown>[]).map(toLead);
+    const byId = new Map<number, Lead>();
+    for (const r of [...((row?.named ?? []) as Record<string, unknown>[]), ...((row?.by_address ?? []) as Record<string, unknown>[])]) {
+      const lead = toLead(r);
+      if (!byId.has(lead.id)) byId.set(lead.id, lead);
+    }
+    const leads = [...byId.values()];
     // A lead named by id or foreign id that another writer moved to an address this unit did not lock.
     if (leads.some((l) => l.emailHash !== null && !masters.has(l.emailHash))) throw new ConcurrentChangeError("a lead changed address while its write was planned");
     return { masters, leads };
