@@ -23,8 +23,9 @@ import { DomainError } from "./errors";
 import type { NormalisedInput } from "./lead-input";
 import type { LeadService } from "./lead.service";
 import type { LeadWriteService } from "./lead-write.service";
+import { sameLead } from "./write-state";
 import type { Repositories, TransactionRunner } from "./ports";
-import { ActivityTypes, Channels, type Lead, type LeadInput, type SyncResult } from "./types";
+import { ActivityTypes, Channels, type LeadInput, type SyncResult } from "./types";
 
 /** One lead row of the export, as the column mapping made it. `input.id` is the Marketo Id. */
 export interface LeadRow {
@@ -363,22 +364,6 @@ function tally(counts: LeadCounts, { result, row }: LeadOutcome): void {
   if (row.data.unsubscribed === true && lead.unsubscribed && !previous?.unsubscribed) counts.unsubscribed++;
   if (row.saidSubscribed && lead.unsubscribed) counts.keptUnsubscribed++;
   if (row.data.id !== undefined && result.leadId !== row.data.id) counts.otherId++;
-}
-
-function sameLead(a: Lead, b: Lead): boolean {
-  if (
-    a.email !== b.email ||
-    a.foreignSysPersonId !== b.foreignSysPersonId ||
-    a.foreignSysType !== b.foreignSysType ||
-    a.unsubscribed !== b.unsubscribed ||
-    (a.unsubscribedReason ?? null) !== (b.unsubscribedReason ?? null) ||
-    a.partitionId !== b.partitionId
-  ) {
-    return false;
-  }
-  const names = new Set([...Object.keys(a.fields ?? {}), ...Object.keys(b.fields ?? {})]);
-  for (const name of names) if ((a.fields?.[name] ?? "") !== (b.fields?.[name] ?? "")) return false;
-  return true;
 }
 
 function isRejection(value: unknown): value is Rejection {
