@@ -15,7 +15,7 @@ const MKTO = (local: string): string => `{${MKTOWS_NS}}${local}`;
 
 const OURS_DIR = join(__dirname, "..", "..", "..", "wsdl");
 // The reference copies live outside the repository (see SPEC.md); overridable for other checkouts.
-const REFERENCE_DIR = process.env.MKTOWS_REFERENCE_WSDL_DIR ?? path.resolve(__dirname, "../../../../shared/reference/wsdl");
+const REFERENCE_DIR = path.resolve(__dirname, "../../fixtures/reference-wsdl");
 
 interface Case {
   version: string;
