@@ -4,17 +4,18 @@
  * import channel (domain/import.service.ts) on the database the server uses (DATABASE_URL, else
  * the embedded one under DATA_DIR, which the server must not hold open meanwhile).
  */
-import { createReadStream } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../config";
 import { openDatabase, type Database } from "../database";
-import { ImportService, ImportStoppedError, type ImportPart, type ImportSources, type ImportSummary } from "../domain/import.service";
+import { ImportService, ImportStoppedError, type ImportSummary } from "../domain/import.service";
 import { createLogger } from "../logger";
 import { TypeOrmBulkTransactionRunner } from "../persistence/bulk-transaction-runner";
-import { CsvSyntaxError, readCsv, type CsvRecord } from "./csv";
-import { addressRows, ImportFileError, leadRows, type LeadColumns } from "./import-columns";
-import { duration, Progress, type ProgressOutput } from "./progress";
+import { ImportFileError, type LeadColumns } from "./import-columns";
+import { formatSummary, ImportFeed, type PartFile } from "./import-run";
+import type { ProgressOutput } from "./progress";
+
+export { formatSummary };
 
 export const USAGE = `Usage: npm run import -- [--leads <export.csv>] [--unsubscribes <list>] [options]
 
@@ -111,15 +112,6 @@ export interface CliIo {
   readonly stderr: ProgressOutput;
 }
 
-interface PartFile {
-  readonly part: ImportPart;
-  readonly path: string;
-  readonly size: number;
-  bytes: number;
-  bar?: Progress;
-  seconds?: number;
-}
-
 /** Runs the command; returns the exit code. */
 export async function runImportCli(argv: readonly string[], io: CliIo): Promise<number> {
   let args: ImportArgs;
@@ -134,7 +126,15 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(USAGE);
     return ExitCode.ok;
   }
+  const files = await resolveFiles(args, io);
+  if (typeof files === "number") return files;
+  const db = await openImportDatabase(args, io);
+  if (typeof db === "number") return db;
+  return importInto(db, files, args, io);
+}
 
+/** The files to import, unsubscribe list first; or the exit code when one is not a readable file. */
+async function resolveFiles(args: ImportArgs, io: CliIo): Promise<PartFile[] | number> {
   const files: PartFile[] = [];
   for (const [part, file] of [
     ["unsubscribes", args.unsubscribes],
@@ -149,7 +149,11 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
     }
     files.push({ part, path: full, size: info.size, bytes: 0 });
   }
+  return files;
+}
 
+/** The server's database, as its configuration names it; or the exit code when it cannot be opened. */
+async function openImportDatabase(args: ImportArgs, io: CliIo): Promise<Database | number> {
   let config;
   try {
     config = loadConfig(io.env, io.cwd);
@@ -159,84 +163,25 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
     return ExitCode.usage;
   }
   const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", (line) => io.stderr.write(line + "\n"));
-  let db: Database;
   try {
-    db = await openDatabase(config, logger, { poolSize: args.workers + 1 });
+    return await openDatabase(config, logger, { poolSize: args.workers + 1 });
   } catch (error) {
     io.stderr.write(`import: cannot open the database: ${messageOf(error)}\n`);
     return ExitCode.failed;
   }
+}
 
+/** Imports the files into the open database, writes the summary (and report), and closes the database. */
+async function importInto(db: Database, files: PartFile[], args: ImportArgs, io: CliIo): Promise<number> {
   const started = performance.now();
-  let columns: LeadColumns | undefined;
-  let current: PartFile | undefined;
-  const switchTo = (file: PartFile) => {
-    if (current === file) return;
-    finishPart(current);
-    current = file;
-    file.bar = new Progress({ label: `${args.dryRun ? "dry run: " : ""}${file.part}`, totalBytes: file.size, out: io.stderr });
-  };
-  const finishPart = (file: PartFile | undefined, rows?: number) => {
-    if (!file?.bar || file.seconds !== undefined) return;
-    file.bar.finish(rows);
-    file.seconds = file.bar.seconds();
-  };
-  const records = (file: PartFile): AsyncIterable<CsvRecord> =>
-    (async function* () {
-      for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }))) {
-        switchTo(file);
-        file.bytes = record.bytesRead;
-        yield record;
-      }
-    })();
-  /** File-level errors name their file. */
-  const named = <T>(file: PartFile, rows: AsyncIterable<T>): AsyncIterable<T> =>
-    (async function* () {
-      try {
-        yield* rows;
-      } catch (error) {
-        if (error instanceof CsvSyntaxError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
-        if (error instanceof ImportFileError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
-        throw error;
-      }
-    })();
-  const byPart = (part: ImportPart) => files.find((f) => f.part === part);
-  const unsubscribesFile = byPart("unsubscribes");
-  const leadsFile = byPart("leads");
-  const sources: ImportSources = {
-    ...(unsubscribesFile ? { unsubscribes: named(unsubscribesFile, addressRows(records(unsubscribesFile))) } : {}),
-    ...(leadsFile ? { leads: named(leadsFile, leadRows(records(leadsFile), db.fields, (c) => (columns = c))) } : {}),
-  };
-
+  const feed = new ImportFeed(files, db.fields, args.dryRun, io.stderr);
   try {
     noticeGeneratedSecrets(db, io);
-    const service = new ImportService({ leads: db.leads, writes: db.writes, bulk: new TypeOrmBulkTransactionRunner(db.dataSource, db.tx) });
-    let summary: ImportSummary;
-    let stopped: ImportStoppedError | undefined;
-    try {
-      summary = await service.run(sources, {
-        dryRun: args.dryRun,
-        batchSize: args.batch,
-        // The embedded database runs one transaction at a time anyway.
-        lanes: db.kind === "embedded" ? 1 : args.workers,
-        keepRejects: args.report ? Number.MAX_SAFE_INTEGER : 20,
-        onProgress: (part, rows) => {
-          const file = byPart(part);
-          if (file) file.bar?.update(rows, file.bytes);
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof ImportStoppedError)) throw error;
-      stopped = error;
-      summary = error.summary;
-    }
-    for (const file of files) finishPart(file, rowsOf(summary, file.part));
+    const { summary, stopped } = await runService(db, feed, args);
+    feed.finishAll(summary);
     const seconds = (performance.now() - started) / 1000;
-    io.stdout.write(formatSummary(summary, files, columns, args.dryRun));
-    if (args.report) {
-      const report = { ...summary, files: Object.fromEntries(files.map((f) => [f.part, f.path])), ignoredColumns: columns?.ignored ?? [], seconds, stoppedAt: stopped ? { part: stopped.part, line: stopped.line, error: messageOf(stopped.cause) } : null };
-      await writeFile(path.resolve(io.cwd, args.report), JSON.stringify(report, null, 2) + "\n");
-    }
+    io.stdout.write(formatSummary(summary, files, feed.columns, args.dryRun));
+    if (args.report) await writeReport(path.resolve(io.cwd, args.report), summary, files, feed.columns, seconds, stopped);
     if (stopped) {
       io.stderr.write(`import: stopped at ${stopped.part} line ${stopped.line}: ${messageOf(stopped.cause)}\n` + (args.dryRun ? "" : "Batches before it are committed; fix the cause and run the same command again (re-runs are safe).\n"));
       return ExitCode.failed;
@@ -244,7 +189,7 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
     const rejected = (summary.leads?.rejected ?? 0) + (summary.unsubscribes?.rejected ?? 0);
     return rejected > 0 ? ExitCode.rejected : ExitCode.ok;
   } catch (error) {
-    finishPart(current);
+    feed.finishCurrent();
     io.stderr.write(`import: ${error instanceof ImportFileError ? error.message : `failed: ${messageOf(error)}`}\n`);
     if (!args.dryRun) io.stderr.write("Batches before the error are committed; fix the cause and run the same command again (re-runs are safe).\n");
     return ExitCode.failed;
@@ -253,49 +198,29 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
   }
 }
 
-function rowsOf(summary: ImportSummary, part: ImportPart): number {
-  return (part === "leads" ? summary.leads?.rows : summary.unsubscribes?.rows) ?? 0;
+/** Runs the import service on the feed's sources; an import that stopped still has its summary. */
+async function runService(db: Database, feed: ImportFeed, args: ImportArgs): Promise<{ summary: ImportSummary; stopped?: ImportStoppedError }> {
+  const service = new ImportService({ leads: db.leads, writes: db.writes, bulk: new TypeOrmBulkTransactionRunner(db.dataSource, db.tx) });
+  try {
+    const summary = await service.run(feed.sources, {
+      dryRun: args.dryRun,
+      batchSize: args.batch,
+      // The embedded database runs one transaction at a time anyway.
+      lanes: db.kind === "embedded" ? 1 : args.workers,
+      keepRejects: args.report ? Number.MAX_SAFE_INTEGER : 20,
+      onProgress: (part, rows) => feed.progress(part, rows),
+    });
+    return { summary };
+  } catch (error) {
+    if (!(error instanceof ImportStoppedError)) throw error;
+    return { summary: error.summary, stopped: error };
+  }
 }
 
-export function formatSummary(summary: ImportSummary, files: readonly PartFile[], columns: LeadColumns | undefined, dryRun: boolean): string {
-  const n = (v: number) => v.toLocaleString("en-US");
-  const out: string[] = [dryRun ? "Dry run: what the import would do (one transaction, rolled back: nothing was kept)" : "Import done"];
-  const head = (file: PartFile | undefined, what: string, rows: number) => {
-    const seconds = file?.seconds ?? 0;
-    const rate = seconds > 0 ? ` (${n(Math.round(rows / seconds))} rows/s)` : "";
-    return `${what} ${file ? path.basename(file.path) : ""}: ${n(rows)} rows in ${duration(seconds)}${rate}`;
-  };
-  const verb = (done: string, would: string) => (dryRun ? would : done);
-  const line = (label: string, value: number, note = "") => `  ${label.padEnd(22)}${n(value).padStart(10)}${note ? `  ${note}` : ""}`;
-  const u = summary.unsubscribes;
-  if (u) {
-    out.push(head(files.find((f) => f.part === "unsubscribes"), "Unsubscribe list", u.rows));
-    out.push(line(verb("unsubscribed", "would unsubscribe"), u.unsubscribed, u.leadsUnsubscribed ? `addresses, and with them ${n(u.leadsUnsubscribed)} leads` : "addresses"));
-    out.push(line("already unsubscribed", u.alreadyUnsubscribed));
-    out.push(line(verb("rejected", "would reject"), u.rejected));
-  }
-  const l = summary.leads;
-  if (l) {
-    out.push(head(files.find((f) => f.part === "leads"), "Leads", l.rows));
-    out.push(line(verb("created", "would create"), l.created));
-    out.push(line(verb("updated", "would update"), l.updated));
-    out.push(line("unchanged", l.unchanged));
-    out.push(line(verb("unsubscribed", "would unsubscribe"), l.unsubscribed, "leads with Unsubscribed=true"));
-    if (l.keptUnsubscribed) out.push(line("kept unsubscribed", l.keptUnsubscribed, "rows with Unsubscribed=false: an import never clears an unsubscribe"));
-    if (l.otherId) out.push(line("Id not kept", l.otherId, "matched by SFDC id to a lead with another id"));
-    out.push(line(verb("rejected", "would reject"), l.rejected));
-  }
-  if (columns?.ignored.length) out.push(`Ignored columns: ${columns.ignored.map((c) => `${c.name} (${c.why})`).join(", ")}`);
-  const total = (l?.rejected ?? 0) + (u?.rejected ?? 0);
-  if (total > 0) {
-    const shown = summary.rejects.slice(0, 20);
-    out.push(`Rejected rows${total > shown.length ? ` (first ${shown.length} of ${n(total)})` : ""}:`);
-    for (const r of shown) {
-      const file = files.find((f) => f.part === r.part);
-      out.push(`  ${file ? path.basename(file.path) : r.part} line ${r.line}: ${r.reason}`);
-    }
-  }
-  return out.join("\n") + "\n";
+/** --report: the summary with every rejected row, the files, the ignored columns and where it stopped. */
+async function writeReport(file: string, summary: ImportSummary, files: readonly PartFile[], columns: LeadColumns | undefined, seconds: number, stopped: ImportStoppedError | undefined): Promise<void> {
+  const report = { ...summary, files: Object.fromEntries(files.map((f) => [f.part, f.path])), ignoredColumns: columns?.ignored ?? [], seconds, stoppedAt: stopped ? { part: stopped.part, line: stopped.line, error: messageOf(stopped.cause) } : null };
+  await writeFile(file, JSON.stringify(report, null, 2) + "\n");
 }
 
 function noticeGeneratedSecrets(db: Database, io: CliIo): void {

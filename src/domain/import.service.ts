@@ -17,113 +17,16 @@
  * The address list goes first when both are given: should a run stop half way, the
  * unsubscribes are already kept, and the leads created after them start unsubscribed (D3).
  */
-import type { BulkTransactionRunner } from "./bulk-ports";
 import { emailKey } from "./email";
 import { DomainError } from "./errors";
+import { batches, inLanes, isRejection, type Rejection, type Result } from "./import-lanes";
+import type { AddressCounts, AddressRow, ImportOptions, ImportPart, ImportServiceDeps, ImportSources, ImportSummary, LeadCounts, LeadRow, RejectedRow } from "./import.types";
 import type { NormalisedInput } from "./lead-input";
-import type { LeadService } from "./lead.service";
-import type { LeadWriteService } from "./lead-write.service";
 import { sameLead } from "./write-state";
 import type { Repositories, TransactionRunner } from "./ports";
-import { ActivityTypes, Channels, type LeadInput, type SyncResult } from "./types";
+import { ActivityTypes, Channels, type SyncResult } from "./types";
 
-/** One lead row of the export, as the column mapping made it. `input.id` is the Marketo Id. */
-export interface LeadRow {
-  readonly line: number;
-  readonly input: LeadInput;
-}
-
-/** One address of the unsubscribe list. */
-export interface AddressRow {
-  readonly line: number;
-  readonly email: string;
-}
-
-/** A row refused before it reached the import (a bad email, boolean, number…). */
-export interface RejectedRow {
-  readonly line: number;
-  readonly rejected: string;
-}
-
-export interface ImportSources {
-  readonly unsubscribes?: AsyncIterable<AddressRow | RejectedRow>;
-  readonly leads?: AsyncIterable<LeadRow | RejectedRow>;
-}
-
-export type ImportPart = "unsubscribes" | "leads";
-
-export interface ImportOptions {
-  readonly dryRun: boolean;
-  /** Rows per transaction. */
-  readonly batchSize: number;
-  /**
-   * Transactions run side by side (default 1). Rows are routed by their address (else their Id),
-   * so the rows of one address keep their file order and two lanes rarely wait on each other.
-   * A dry run has one transaction, so one lane.
-   */
-  readonly lanes?: number;
-  /** Called after each batch with the rows of that part done so far. */
-  readonly onProgress?: (part: ImportPart, rowsDone: number) => void;
-  /** How many rejected rows the summary lists (all are counted). Default 100. */
-  readonly keepRejects?: number;
-}
-
-export interface LeadCounts {
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  /** Leads this import unsubscribed (Unsubscribed=true in the row; D1 then reaches their address). */
-  unsubscribed: number;
-  /** Rows with Unsubscribed=false whose lead stays unsubscribed: an import never clears one. */
-  keptUnsubscribed: number;
-  /** Rows whose Marketo Id is not the id of the lead they updated (matched by SFDC id). */
-  otherId: number;
-  rejected: number;
-}
-
-export interface AddressCounts {
-  rows: number;
-  /** Addresses this import unsubscribed. */
-  unsubscribed: number;
-  alreadyUnsubscribed: number;
-  /** Leads that became unsubscribed with their address. */
-  leadsUnsubscribed: number;
-  rejected: number;
-}
-
-export interface Reject {
-  readonly part: ImportPart;
-  readonly line: number;
-  readonly reason: string;
-}
-
-export interface ImportSummary {
-  readonly dryRun: boolean;
-  unsubscribes?: AddressCounts;
-  leads?: LeadCounts;
-  /** The first rejected rows (options.keepRejects), in file order. */
-  readonly rejects: Reject[];
-}
-
-/** An error no row explains (the database went away, a rule refused a row): the import stops there. */
-export class ImportStoppedError extends Error {
-  constructor(
-    readonly part: ImportPart,
-    readonly line: number,
-    readonly summary: ImportSummary,
-    readonly cause: unknown,
-  ) {
-    super(`import stopped at ${part} line ${line}: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = "ImportStoppedError";
-  }
-}
-
-export interface ImportServiceDeps {
-  readonly leads: Pick<LeadService, "prepare" | "syncManyWith">;
-  readonly writes: Pick<LeadWriteService, "runIn">;
-  readonly bulk: BulkTransactionRunner;
-}
+export * from "./import.types";
 
 interface ReadyLead {
   readonly line: number;
@@ -137,23 +40,11 @@ interface LeadOutcome {
   readonly row: ReadyLead;
 }
 
-interface Rejection {
-  readonly rejected: string;
-}
-
-/** Applies a unit's rows, in one unit of work of the write path; an outcome per row, in order. */
-type UnitApply<R, O> = (rows: R[], repos: Repositories) => Promise<(O | Rejection)[]>;
-
 interface LeadChecks {
   /** Leads that have a row's Id, and whether an import created them. */
   readonly existing: Map<number, boolean>;
   /** "TYPE:foreign id" → the lead that has it. */
   readonly owners: Map<string, number>;
-}
-
-interface Result<O> {
-  readonly line: number;
-  readonly outcome: O | Rejection;
 }
 
 export class ImportService {
@@ -186,7 +77,7 @@ export class ImportService {
         else ready.push(row);
       }
       results.push(
-        ...(await this.inLanes<AddressRow, number[] | null>(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (unit, repos) => {
+        ...(await inLanes<AddressRow, number[] | null>(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (unit, repos) => {
           const done = await this.deps.writes.runIn(repos, unit.map((row) => ({ op: "unsubscribeAddress", email: row.email, channel: Channels.import })));
           return done.map((r): number[] | null | Rejection => ("error" in r ? { rejected: r.error.message } : r.ok.unchanged ? null : [...r.ok.others]));
         })),
@@ -228,7 +119,7 @@ export class ImportService {
       }
       const route = (row: ReadyLead) => emailKey(row.data.email) ?? `id:${row.data.id ?? ""}:${row.data.foreignSysPersonId ?? ""}`;
       results.push(
-        ...(await this.inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => this.applyLeads(unit, await this.leadChecks(unit, repos), repos))),
+        ...(await inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => this.applyLeads(unit, await this.leadChecks(unit, repos), repos))),
       );
       for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
         if (isRejection(outcome)) this.reject(summary, counts, options, "leads", line, outcome.rejected);
@@ -297,59 +188,6 @@ export class ImportService {
     return options.dryRun ? 1 : Math.max(1, Math.floor(options.lanes ?? 1));
   }
 
-  /**
-   * Splits rows into lanes by a routing key (file order kept within a lane), applies each lane
-   * as one batch, the lanes side by side, and waits for all of them, even when one fails.
-   */
-  private async inLanes<R extends { line: number }, O>(
-    units: TransactionRunner,
-    rows: R[],
-    lanes: number,
-    key: (row: R) => string,
-    part: ImportPart,
-    summary: ImportSummary,
-    apply: UnitApply<R, O>,
-  ): Promise<Result<O>[]> {
-    const split: R[][] = Array.from({ length: lanes }, () => []);
-    for (const row of rows) split[lanes === 1 ? 0 : hash(key(row)) % lanes].push(row);
-    const settled = await Promise.allSettled(split.map((lane) => this.inUnits(units, lane, part, summary, apply)));
-    const out: Result<O>[] = [];
-    for (const [i, s] of settled.entries()) {
-      if (s.status === "rejected") throw s.reason;
-      s.value.forEach((outcome, j) => out.push({ line: split[i][j].line, outcome }));
-    }
-    return out;
-  }
-
-  /**
-   * Applies a batch in one unit. When something no row check explains breaks it, the batch is
-   * applied again one row per unit, to keep the good rows and find the bad one: a domain error
-   * rejects that row; anything else stops the import there (fail closed).
-   */
-  private async inUnits<R extends { line: number }, O>(
-    units: TransactionRunner,
-    rows: R[],
-    part: ImportPart,
-    summary: ImportSummary,
-    apply: UnitApply<R, O>,
-  ): Promise<(O | Rejection)[]> {
-    if (rows.length === 0) return [];
-    try {
-      return await units.run((repos) => apply(rows, repos));
-    } catch {
-      const out: (O | Rejection)[] = [];
-      for (const row of rows) {
-        try {
-          out.push((await units.run((repos) => apply([row], repos)))[0]);
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw new ImportStoppedError(part, row.line, summary, error);
-          out.push({ rejected: error.message });
-        }
-      }
-      return out;
-    }
-  }
-
   private reject(summary: ImportSummary, counts: { rejected: number }, options: ImportOptions, part: ImportPart, line: number, reason: string): void {
     counts.rejected++;
     if (summary.rejects.length < (options.keepRejects ?? 100)) summary.rejects.push({ part, line, reason });
@@ -364,28 +202,4 @@ function tally(counts: LeadCounts, { result, row }: LeadOutcome): void {
   if (row.data.unsubscribed === true && lead.unsubscribed && !previous?.unsubscribed) counts.unsubscribed++;
   if (row.saidSubscribed && lead.unsubscribed) counts.keptUnsubscribed++;
   if (row.data.id !== undefined && result.leadId !== row.data.id) counts.otherId++;
-}
-
-function isRejection(value: unknown): value is Rejection {
-  return typeof value === "object" && value !== null && "rejected" in value;
-}
-
-/** FNV-1a: spreads routing keys over lanes. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** Groups an async sequence into arrays of up to `size` items. */
-async function* batches<T>(rows: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const row of rows) {
-    batch.push(row);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }
