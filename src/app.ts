@@ -22,9 +22,12 @@ import type { Logger } from "./logger";
 import { Metrics, type PoolStats } from "./metrics";
 import type { InstanceSecrets } from "./persistence/instance-secrets";
 import { openDatabase } from "./database";
+import { AuthThrottle } from "./auth-throttle";
+import { SqlUiSessionRevocations } from "./persistence/ui-sessions";
 import type { ApiUser } from "./soap/auth";
 import { CallLimiter } from "./soap/call-limits";
 import { mountSoap, soapErrorHandler } from "./soap/soap-server";
+import { positionSigner } from "./soap/mappers/stream-position";
 import { createSfdcRouter } from "./sfdc/sfdc-router";
 import { LeadSearchService } from "./domain/lead-search.service";
 import { createPersonPageRouter } from "./web/person-page.router";
@@ -37,11 +40,17 @@ export interface Application {
   stop(drainMs?: number): Promise<void>;
 }
 
-export async function startApplication(config: Config, logger: Logger): Promise<Application> {
+export interface StartOptions {
+  /** Called as soon as the secrets are loaded, before listening: a start that then fails has shown what it generated. */
+  readonly onSecrets?: (secrets: InstanceSecrets) => void;
+}
+
+export async function startApplication(config: Config, logger: Logger, options: StartOptions = {}): Promise<Application> {
   const pool: { dataSource?: DataSource } = {};
   const metrics = new Metrics(() => poolStats(pool.dataSource));
   const database = await openDatabase(config, logger, { onStatusChanged: (e) => metrics.statusChanged(e) });
   try {
+    options.onSecrets?.(database.secrets);
     const { dataSource, secrets, hasher, writes, tx, fields, fieldRegistry, leads } = database;
     pool.dataSource = dataSource;
     const queries = new LeadQueryService({ tx, hasher });
@@ -52,10 +61,13 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const batches = new BatchSyncService({ tx, leads });
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
+    const sfdc = config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined;
     // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
     for (const u of config.apiUsers) users.set(u.id, u);
 
+    // One throttle of failed authentications for SOAP, the admin API and the web UI login.
+    const throttle = new AuthThrottle({ maxFailures: config.authThrottle.maxFailures, windowMs: config.authThrottle.windowSeconds * 1000 });
     const app = express();
     app.disable("x-powered-by");
     app.set("trust proxy", config.trustProxy);
@@ -87,8 +99,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       trustProxy: config.trustProxy,
       logger,
       limiter: new CallLimiter(),
+      throttle,
       onRequest: (operation, outcome, code, seconds) => metrics.soapRequest(operation, outcome, code, seconds),
-      services: { leads, queries, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 } },
+      services: { leads, queries, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 }, positions: positionSigner(secrets.emailHashKey) },
     });
     app.use(
       "/admin/api",
@@ -103,16 +116,19 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         campaigns,
         partitionName: async (id) => (await tx.run((repos) => repos.partitions.nameOf(id))) ?? String(id),
         logger,
+        throttle,
+        sfdc,
       }),
     );
     app.use(
       "/sfdc",
       createSfdcRouter({
         outboundToken: config.sfdcOutboundToken,
-        sync: config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined,
+        sync: sfdc,
         maxBodyBytes: config.maxBodyBytes,
         publicUrl: config.publicUrl,
         logger,
+        senders: config.sfdcSenders,
       }),
     );
     app.use(
@@ -122,17 +138,24 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         leads,
         queries,
         search: new LeadSearchService({ tx }),
+        sessions: new SqlUiSessionRevocations(dataSource),
         emailStatus,
         erasure,
         fieldLabel: (name) => fields().displayName(name),
         partitionName: async (id) => (await tx.run((repos) => repos.partitions.nameOf(id))) ?? String(id),
         logger,
+        throttle,
       }),
     );
     app.use(soapErrorHandler);
 
     // HTTPS when a certificate is configured (for clients that cannot be pointed at plain HTTP).
-    const server: Server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
+    // Slow clients (one byte a second) and idle ones are cut off; requestTimeout is checked
+    // every second rather than Node's default 30 s.
+    const limits = { requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs, keepAliveTimeout: config.http.keepAliveTimeoutMs, connectionsCheckingInterval: 1000 };
+    const server: Server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key, ...clientCerts(config), ...limits }, app) : http.createServer(limits, app);
+    server.timeout = config.http.idleTimeoutMs;
+    server.maxConnections = config.http.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.port, config.host, () => resolve());
@@ -171,4 +194,13 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 function poolStats(dataSource: DataSource | undefined): PoolStats | undefined {
   const pool = (dataSource?.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } } | undefined)?.master;
   return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;
+}
+
+/**
+ * With SFDC_CLIENT_CERT_SHA256, the TLS handshake asks for a client certificate (Salesforce
+ * sends its own when the endpoint asks) without requiring one: the Salesforce route checks its
+ * fingerprint, and every other route ignores it.
+ */
+function clientCerts(config: Config): { requestCert?: boolean; rejectUnauthorized?: boolean } {
+  return config.sfdcSenders?.certFingerprints ? { requestCert: true, rejectUnauthorized: false } : {};
 }

@@ -3,6 +3,7 @@
  * file in the working directory fills in what the real environment does not set.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 import { readUsersFile, UsersFileError, type ApiUserConfig } from "./api-users";
 
@@ -20,6 +21,8 @@ export interface Config {
   readonly sfdcOrganizationId?: string;
   /** The secret path segment of the Salesforce outbound-message endpoint. */
   readonly sfdcOutboundToken?: string;
+  /** Sender authentication of the Salesforce endpoint: source networks (CIDR) and/or client certificate SHA-256 fingerprints. */
+  readonly sfdcSenders?: { readonly networks?: string[]; readonly certFingerprints?: string[] };
   readonly publicUrl?: string;
   readonly trustProxy: boolean;
   /** Accepted clock difference of requestTimestamp, in seconds (SPEC §5: default ±15 min). */
@@ -37,6 +40,16 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** PEM certificate chain and private key: when both are set the server speaks HTTPS only. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Slow or idle clients: how long a request's headers, the whole request, and silence may take; open connections at most. */
+  readonly http: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxConnections: number;
+  };
+  /** Failed authentications a source may have in the window before it is refused (SOAP, admin API, web UI). */
+  readonly authThrottle: { readonly maxFailures: number; readonly windowSeconds: number };
   /** Users from MKTOWS_USERS_FILE (besides MKTOWS_USER_ID). */
   readonly apiUsers: ApiUserConfig[];
 }
@@ -61,6 +74,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const userId = get("MKTOWS_USER_ID");
   const key = get("MKTOWS_ENCRYPTION_KEY");
   if ((userId === undefined) !== (key === undefined)) throw new ConfigError("set both MKTOWS_USER_ID and MKTOWS_ENCRYPTION_KEY, or neither");
+  // Secrets short enough to guess are refused (the users file asks the same of its keys).
+  const minimum = (name: string, value: string | undefined, length: number) => {
+    if (value !== undefined && value.length < length) throw new ConfigError(`${name} must be at least ${length} characters (it is ${value.length}); leave it unset to have one generated`);
+  };
+  minimum("MKTOWS_ENCRYPTION_KEY", key, 8);
+  minimum("ADMIN_TOKEN", get("ADMIN_TOKEN"), 16);
+  minimum("EMAIL_HASH_KEY", get("EMAIL_HASH_KEY"), 16);
   const sfdcOrganizationId = get("SFDC_ORGANIZATION_ID");
   const sfdcOutboundToken = get("SFDC_OUTBOUND_TOKEN");
   if ((sfdcOrganizationId === undefined) !== (sfdcOutboundToken === undefined)) throw new ConfigError("set both SFDC_ORGANIZATION_ID and SFDC_OUTBOUND_TOKEN, or neither");
@@ -71,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (sfdcOutboundToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(sfdcOutboundToken)) {
     throw new ConfigError("SFDC_OUTBOUND_TOKEN must be 16 to 200 characters of A-Z a-z 0-9 . _ ~ -");
   }
+  const sfdcSenders = sfdcSendersFrom(get("SFDC_ALLOWED_NETWORKS"), get("SFDC_CLIENT_CERT_SHA256"), get("TLS_CERT_FILE") !== undefined);
   const level = get("LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not '${level}'`);
   const publicUrl = get("PUBLIC_URL");
@@ -86,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     emailHashKey: get("EMAIL_HASH_KEY"),
     sfdcOrganizationId,
     sfdcOutboundToken,
+    sfdcSenders,
     publicUrl: publicUrl?.replace(/\/+$/, ""),
     trustProxy: /^(1|true|yes|on)$/i.test(get("TRUST_PROXY") ?? ""),
     timestampWindowSeconds: int("TIMESTAMP_WINDOW_SECONDS", 900, 1, 7 * 24 * 3600),
@@ -96,9 +118,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     transactionTimeoutMs: int("DB_TRANSACTION_TIMEOUT_MS", 60000, 0, 3600000),
     logLevel: level as Config["logLevel"],
     shutdownDrainMs: int("SHUTDOWN_DRAIN_MS", 10000, 0, 600000),
+    http: httpLimits(int),
+    authThrottle: { maxFailures: int("AUTH_MAX_FAILURES", 20, 1, 1000000), windowSeconds: int("AUTH_FAILURE_WINDOW_SECONDS", 60, 1, 86400) },
     apiUsers: usersFrom(get("MKTOWS_USERS_FILE"), cwd),
     tls: tlsFrom(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"), cwd),
   };
+}
+
+function httpLimits(int: (name: string, fallback: number, min: number, max: number) => number): Config["http"] {
+  const requestTimeoutMs = int("HTTP_REQUEST_TIMEOUT_MS", 60000, 1000, 3600000);
+  const headersTimeoutMs = int("HTTP_HEADERS_TIMEOUT_MS", Math.min(20000, requestTimeoutMs), 1000, 3600000);
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS");
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: int("HTTP_IDLE_TIMEOUT_MS", 30000, 1000, 3600000),
+    keepAliveTimeoutMs: int("HTTP_KEEPALIVE_TIMEOUT_MS", 5000, 100, 600000),
+    maxConnections: int("HTTP_MAX_CONNECTIONS", 1024, 1, 1000000),
+  };
+}
+
+function sfdcSendersFrom(networks: string | undefined, fingerprints: string | undefined, tls: boolean): Config["sfdcSenders"] {
+  if (!networks && !fingerprints) return undefined;
+  const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const nets = list(networks);
+  for (const n of nets) {
+    const [address, bits, extra] = n.split("/");
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`SFDC_ALLOWED_NETWORKS: '${n}' is not an IP address or CIDR network (e.g. 13.108.0.0/14)`);
+    }
+  }
+  const prints = list(fingerprints).map((f) => f.replace(/:/g, "").toLowerCase());
+  for (const f of prints) if (!/^[0-9a-f]{64}$/.test(f)) throw new ConfigError("SFDC_CLIENT_CERT_SHA256 takes SHA-256 fingerprints (64 hex digits, colons allowed)");
+  if (prints.length > 0 && !tls) throw new ConfigError("SFDC_CLIENT_CERT_SHA256 needs TLS_CERT_FILE and TLS_KEY_FILE: a client certificate is only sent over HTTPS");
+  return { ...(nets.length ? { networks: nets } : {}), ...(prints.length ? { certFingerprints: prints } : {}) };
 }
 
 function tlsFrom(certFile: string | undefined, keyFile: string | undefined, cwd: string): Config["tls"] {

@@ -2,6 +2,7 @@
 import { startApplication } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
+import { generatedSecretLines } from "./secrets-report";
 
 async function main(): Promise<void> {
   let config;
@@ -15,23 +16,20 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApplication(config, logger);
+  // Printed once, on the start that generated them, even if this start then fails (e.g. the port
+  // is taken); `npm run secrets` shows them again.
+  const app = await startApplication(config, logger, {
+    onSecrets: (secrets) => {
+      const lines = generatedSecretLines(secrets);
+      if (lines.length > 0) process.stderr.write(lines.join("\n") + "\n");
+    },
+  });
   const publicBase = config.publicUrl ?? `${new URL(app.url).protocol}//localhost:${new URL(app.url).port}`;
   logger.log("info", "mktows started", {
     url: publicBase,
     wsdl: `${publicBase}/soap/mktows/2_2?WSDL`,
     database: app.databaseKind === "embedded" ? `embedded (PGlite) in ${config.dataDir}` : "postgresql (DATABASE_URL)",
   });
-  if (app.secrets.generated.length > 0) {
-    // Printed once, on the start that generated them; afterwards they live only in the database.
-    const lines = [
-      "Generated instance secrets (shown once; kept in the database — back the database up):",
-      ...(app.secrets.generated.includes("mktows_user_id") ? [`  MKTOWS_USER_ID=${app.secrets.mktowsUserId}`, `  MKTOWS_ENCRYPTION_KEY=${app.secrets.mktowsEncryptionKey}`] : []),
-      ...(app.secrets.generated.includes("admin_token") ? [`  ADMIN_TOKEN=${app.secrets.adminToken}`] : []),
-      ...(app.secrets.generated.includes("email_hash_key") ? ["  EMAIL_HASH_KEY: generated and stored in the database (instance_secret table)"] : []),
-    ];
-    process.stderr.write(lines.join("\n") + "\n");
-  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

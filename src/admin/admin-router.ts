@@ -2,6 +2,7 @@
  * The admin API of SPEC §6: JSON over HTTP for operators and tests, behind the admin token.
  * Errors are { "error": { "code", "message" } } with 400/401/404.
  */
+import type { AuthThrottle } from "../auth-throttle";
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
@@ -12,6 +13,10 @@ import type { LeadService } from "../domain/lead.service";
 import type { ListService } from "../domain/list.service";
 import type { CampaignService } from "../domain/campaign.service";
 import type { FieldRegistry } from "../domain/field-registry";
+import type { SfdcSyncService } from "../domain/sfdc-sync.service";
+import { setField } from "../domain/lead-fields";
+import { badTextMessage } from "../domain/text";
+import { findBadRequestText } from "../web/request-text";
 import { Channels, type Lead, type LeadInput } from "../domain/types";
 import type { Logger } from "../logger";
 
@@ -26,6 +31,9 @@ export interface AdminDeps {
   readonly campaigns: Pick<CampaignService, "create" | "changeDataValue">;
   readonly partitionName: (id: number) => Promise<string>;
   readonly logger: Logger;
+  readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
+  /** The Salesforce channel, when configured (its kept notifications). */
+  readonly sfdc?: Pick<SfdcSyncService, "kept">;
 }
 
 class HttpError extends Error {
@@ -41,18 +49,32 @@ class HttpError extends Error {
 export function createAdminRouter(deps: AdminDeps): Router {
   const router = express.Router();
   // Authenticate first: an unauthenticated request gets 401, and its body is never parsed.
-  router.use((req, _res, next) => {
+  // A source with too many wrong tokens gets 429 before its token is looked at.
+  router.use((req, res, next) => {
+    const source = req.ip ?? "";
+    const refused = deps.throttle?.refusal(source, "admin");
+    if (refused) {
+      res.set("Retry-After", String(refused.retryAfterSeconds));
+      next(new HttpError(429, "tooManyFailures", `too many wrong tokens; try again in ${refused.retryAfterSeconds} s`));
+      return;
+    }
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(.+)$/i.exec(header);
     const given = Buffer.from(m ? m[1].trim() : "", "utf8");
     const expected = Buffer.from(deps.adminToken, "utf8");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      deps.throttle?.failed(source, "admin");
       next(new HttpError(401, "unauthorized", "missing or wrong bearer token"));
       return;
     }
     next();
   });
   router.use(express.json({ limit: "1mb" }));
+  // Bad characters (NUL, lone surrogates, …) in the path, the query or the body: 400 naming the field.
+  router.use((req, _res, next) => {
+    const found = findBadRequestText(req);
+    next(found ? new HttpError(400, "badValue", badTextMessage(found)) : undefined);
+  });
 
   const view = async (lead: Lead) => ({
     id: lead.id,
@@ -89,6 +111,13 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.delete("/leads/:id", async (req, res) => {
     await deps.leads.deleteLead(leadId(req.params.id), Channels.adminApi);
     res.status(204).end();
+  });
+
+  // Salesforce notifications acknowledged without being applied (they could never apply).
+  router.get("/sfdc/kept-notifications", async (req, res) => {
+    const raw = typeof req.query.limit === "string" ? req.query.limit : "100";
+    if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
+    res.json({ notifications: deps.sfdc ? await deps.sfdc.kept(Number(raw)) : [] });
   });
 
   router.post("/lists", async (req, res) => {
@@ -255,9 +284,9 @@ function leadInput(b: Record<string, unknown>): LeadInput {
     if (!b.fields || typeof b.fields !== "object" || Array.isArray(b.fields)) throw new HttpError(400, "badValue", "fields must be an object");
     const fields: Record<string, string> = {};
     for (const [k, v] of Object.entries(b.fields as Record<string, unknown>)) {
-      if (typeof v === "string") fields[k] = v;
-      else if (typeof v === "number" || typeof v === "boolean") fields[k] = String(v);
-      else if (v === null) fields[k] = "";
+      if (typeof v === "string") setField(fields, k, v);
+      else if (typeof v === "number" || typeof v === "boolean") setField(fields, k, String(v));
+      else if (v === null) setField(fields, k, "");
       else throw new HttpError(400, "badValue", `fields.${k} must be a string, number or boolean`);
     }
     input.fields = fields;

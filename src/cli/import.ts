@@ -4,6 +4,7 @@
  * import channel (domain/import.service.ts) on the database the server uses (DATABASE_URL, else
  * the embedded one under DATA_DIR, which the server must not hold open meanwhile).
  */
+import { generatedSecretLines } from "../secrets-report";
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../config";
@@ -224,16 +225,9 @@ async function writeReport(file: string, summary: ImportSummary, files: readonly
 }
 
 function noticeGeneratedSecrets(db: Database, io: CliIo): void {
-  const { secrets } = db;
-  if (secrets.generated.length === 0) return;
   // This run created the database's secrets: the server will not print them again.
-  const lines = [
-    "Generated instance secrets (shown once; kept in the database — back the database up):",
-    ...(secrets.generated.includes("mktows_user_id") ? [`  MKTOWS_USER_ID=${secrets.mktowsUserId}`, `  MKTOWS_ENCRYPTION_KEY=${secrets.mktowsEncryptionKey}`] : []),
-    ...(secrets.generated.includes("admin_token") ? [`  ADMIN_TOKEN=${secrets.adminToken}`] : []),
-    ...(secrets.generated.includes("email_hash_key") ? ["  EMAIL_HASH_KEY: generated and stored in the database (instance_secret table)"] : []),
-  ];
-  io.stderr.write(lines.join("\n") + "\n");
+  const lines = generatedSecretLines(db.secrets);
+  if (lines.length > 0) io.stderr.write(lines.join("\n") + "\n");
 }
 
 function messageOf(error: unknown): string {

@@ -4,7 +4,7 @@
  * (it may have been declared through another process on the same database).
  */
 import { InvalidValueError } from "./errors";
-import { FieldCatalogue, type FieldDefinition, type FieldType } from "./lead-fields";
+import { FieldCatalogue, isReservedFieldName, type FieldDefinition, type FieldType } from "./lead-fields";
 import type { TransactionRunner } from "./ports";
 
 const fieldTypes: FieldType[] = ["string", "text", "email", "integer", "float", "currency", "boolean", "date", "datetime", "url", "phone"];
@@ -31,6 +31,7 @@ export class FieldRegistry {
   async declare(input: { name: string; attrType: string; displayName?: string }): Promise<FieldDefinition> {
     const name = input.name.trim();
     if (!/^[A-Za-z][A-Za-z0-9_]{0,99}$/.test(name)) throw new InvalidValueError("a field name is a letter followed by up to 99 letters, digits or underscores");
+    if (isReservedFieldName(name)) throw new InvalidValueError(`'${name}' is a reserved name (JavaScript object machinery); choose another field name`);
     if (!fieldTypes.includes(input.attrType as FieldType)) throw new InvalidValueError(`attrType must be one of ${fieldTypes.join(", ")}`);
     await this.refresh();
     if (this.catalogue.find(name)) throw new InvalidValueError(`a field named '${name}' exists already`);

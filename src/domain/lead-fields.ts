@@ -98,6 +98,32 @@ export class FieldCatalogue {
 
 export const standardFields: readonly FieldDefinition[] = standard;
 
+/**
+ * Names a field may not have: those of JavaScript's object machinery (`hasOwnProperty`,
+ * `constructor`, `__proto__`, `toJSON`, …), compared ignoring case. A lead's fields are a map
+ * from name to text; a field with one of these names would shadow a method of that map
+ * wherever a library treats it as an object.
+ */
+const reservedNames = new Set([...Object.getOwnPropertyNames(Object.prototype), "__proto__", "toJSON", "then"].map((n) => n.toLowerCase()));
+
+export function isReservedFieldName(name: string): boolean {
+  return reservedNames.has(name.trim().toLowerCase());
+}
+
+/** An empty field map that no name can shadow a method of (no prototype). */
+export function emptyFieldMap(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/**
+ * Sets a field in a map as an own property, whatever its name: `map["__proto__"] = v` would
+ * change the map's prototype and store nothing; this stores it (and it is then refused as an
+ * unknown field, 20105).
+ */
+export function setField(map: Record<string, string>, name: string, value: string): void {
+  Object.defineProperty(map, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A boolean as Marketo accepts it: true/false/1/0 in any case. Anything else is invalid. */
 export function parseBoolean(value: string): boolean | undefined {
   const v = value.trim().toLowerCase();

@@ -5,7 +5,7 @@
  */
 import { emailKey } from "./email";
 import { InvalidValueError, UnknownFieldError } from "./errors";
-import { normaliseFieldValue, parseBoolean, type FieldCatalogue } from "./lead-fields";
+import { emptyFieldMap, normaliseFieldValue, parseBoolean, type FieldCatalogue, type FieldDefinition } from "./lead-fields";
 import type { LeadInput } from "./types";
 
 /** A validated input: attributes resolved against the field catalogue. */
@@ -20,7 +20,7 @@ export interface NormalisedInput {
 }
 
 export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue): NormalisedInput {
-  const out: NormalisedInput = { fields: {} };
+  const out: NormalisedInput = { fields: emptyFieldMap() };
   if (input.id !== undefined && input.id !== null) {
     if (!Number.isInteger(input.id) || input.id <= 0 || input.id > 2147483647) throw new InvalidValueError(`Id '${input.id}' is not a lead id`);
     out.id = input.id;
@@ -39,6 +39,8 @@ export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue):
   if (input.unsubscribedReason !== undefined && input.unsubscribedReason !== null) out.unsubscribedReason = input.unsubscribedReason;
 
   const unknown: string[] = [];
+  // One field named twice in a record (e.g. `Unsubscribed` and `unsubscribed`) must say one thing.
+  const given = new Map<string, string>();
   for (const [rawName, rawValue] of Object.entries(input.fields ?? {})) {
     const def = catalogue.find(rawName);
     if (!def) {
@@ -46,6 +48,9 @@ export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue):
       continue;
     }
     const value = rawValue ?? "";
+    const earlier = given.get(def.name);
+    if (earlier !== undefined && !sameValue(def, earlier, value)) throw new InvalidValueError(`${def.name} is given twice with different values`);
+    given.set(def.name, value);
     if (def.column === "email") {
       if (emailKey(value) !== null) out.email = value;
     } else if (def.column === "unsubscribed") {
@@ -62,4 +67,11 @@ export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue):
   }
   if (unknown.length > 0) throw new UnknownFieldError(unknown);
   return out;
+}
+
+/** Two texts of one field that mean the same (booleans by meaning: `true` and `1`). */
+function sameValue(def: FieldDefinition, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (def.type === "boolean") return parseBoolean(a) !== undefined && parseBoolean(a) === parseBoolean(b);
+  return false;
 }

@@ -3,6 +3,17 @@
  * values seen per Salesforce record (SPEC §4: Salesforce sends current values, not changes).
  */
 import type { SfdcRecordState } from "./sfdc-sync.policy";
+import type { UnusableNotification } from "./sfdc-sync.service";
+
+/** A notification acknowledged without being applied, as the operator sees it. */
+export interface KeptNotification {
+  readonly notificationId: string | null;
+  readonly sobjectId: string | null;
+  readonly sobjectType: string | null;
+  readonly reason: string;
+  readonly excerpt: string;
+  readonly receivedAt: Date;
+}
 
 export interface SfdcRecordRepository {
   /**
@@ -14,4 +25,7 @@ export interface SfdcRecordRepository {
   lock(sobjectId: string, sobjectType: string): Promise<SfdcRecordState | null>;
   /** Stores what this notification leaves as the last seen values. */
   save(sobjectId: string, state: SfdcRecordState, notificationId: string): Promise<void>;
+  /** Keeps a notification that can never apply; false when its Notification Id was kept already. */
+  keep(n: UnusableNotification): Promise<boolean>;
+  kept(limit: number): Promise<KeptNotification[]>;
 }

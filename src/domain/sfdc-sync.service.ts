@@ -11,9 +11,10 @@
  * linked unless another system's foreign id is on it; else a new lead, linked.
  */
 import { emailKey, type EmailHasher } from "./email";
-import { DomainError } from "./errors";
+import { DomainError, isRequestError } from "./errors";
 import type { LeadService } from "./lead.service";
 import type { Repositories, TransactionRunner } from "./ports";
+import type { KeptNotification } from "./sfdc-ports";
 import { decideOnNotification, isSalesforceId, salesforceId18, sameSalesforceId, type SfdcDecision } from "./sfdc-sync.policy";
 import { Channels, type LeadInput } from "./types";
 
@@ -33,23 +34,29 @@ export interface SfdcNotification {
   readonly modifiedAt?: Date;
 }
 
+/** A notification that can never apply (bad characters, impossible values): acknowledged and kept. */
+export interface UnusableNotification {
+  readonly notificationId?: string;
+  readonly sobjectId?: string;
+  readonly sobjectType?: string;
+  readonly problem: string;
+  /** The notification's values as received, control characters escaped, for the operator. */
+  readonly excerpt: string;
+}
+
 export interface SfdcOutboundMessage {
   readonly organizationId: string;
   readonly notifications: readonly SfdcNotification[];
+  readonly unusable?: readonly UnusableNotification[];
 }
 
-export type SfdcOutcome = "applied" | "duplicate" | "stale";
+export type SfdcOutcome = "applied" | "duplicate" | "stale" | "kept";
 
 export type SfdcReceipt = Record<SfdcOutcome, number>;
 
 /** The message comes from another Salesforce org than the configured one. */
 export class ForeignOrganizationError extends DomainError {
   readonly kind = "foreignOrganization";
-}
-
-/** A notification this channel does not accept (another sObject type, a malformed id). */
-export class UnsupportedNotificationError extends DomainError {
-  readonly kind = "unsupportedNotification";
 }
 
 const SOBJECT_TYPES = new Set(["Lead", "Contact"]);
@@ -70,13 +77,37 @@ export class SfdcSyncService {
     if (!sameSalesforceId(message.organizationId, this.deps.organizationId)) {
       throw new ForeignOrganizationError("OrganizationId is not the organization this endpoint accepts");
     }
+    const receipt: SfdcReceipt = { applied: 0, duplicate: 0, stale: 0, kept: 0 };
+    for (const u of message.unusable ?? []) receipt[await this.keep(u)]++;
     for (const n of message.notifications) {
-      if (!SOBJECT_TYPES.has(n.sobjectType)) throw new UnsupportedNotificationError(`only Lead and Contact notifications are accepted, not '${n.sobjectType.slice(0, 40)}'`);
-      if (!isSalesforceId(n.sobjectId)) throw new UnsupportedNotificationError(`'${n.sobjectId.slice(0, 40)}' is not a Salesforce id`);
+      const problem = !SOBJECT_TYPES.has(n.sobjectType)
+        ? `only Lead and Contact notifications are accepted, not '${n.sobjectType.slice(0, 40)}'`
+        : !isSalesforceId(n.sobjectId)
+          ? `'${n.sobjectId.slice(0, 40)}' is not a Salesforce id`
+          : undefined;
+      receipt[problem ? await this.keep(unusable(n, problem)) : await this.applyOrKeep(n)]++;
     }
-    const receipt: SfdcReceipt = { applied: 0, duplicate: 0, stale: 0 };
-    for (const n of message.notifications) receipt[await this.applyNotification(n)]++;
     return receipt;
+  }
+
+  /** Kept notifications, newest first (for the operator). */
+  kept(limit: number): Promise<KeptNotification[]> {
+    return this.deps.tx.run((repos) => repos.sfdcRecords.kept(limit));
+  }
+
+  /** A notification the rules refuse (a bad value) can never apply: kept, not retried by Salesforce for a day. */
+  private async applyOrKeep(n: SfdcNotification): Promise<SfdcOutcome> {
+    try {
+      return await this.applyNotification(n);
+    } catch (error) {
+      if (!isRequestError(error)) throw error;
+      return this.keep(unusable(n, error.message));
+    }
+  }
+
+  private async keep(u: UnusableNotification): Promise<SfdcOutcome> {
+    const kept = await this.deps.tx.run((repos) => repos.sfdcRecords.keep(u));
+    return kept ? "kept" : "duplicate";
   }
 
   private applyNotification(n: SfdcNotification): Promise<SfdcOutcome> {
@@ -111,7 +142,10 @@ export class SfdcSyncService {
     const byEmail = hash ? await repos.leads.findLatestByEmailHash(hash) : null;
     if (byEmail) {
       const mayLink = !byEmail.foreignSysPersonId || byEmail.foreignSysType === "SFDC";
-      await this.deps.leads.updateLeadWith(repos, byEmail.id, { ...(mayLink ? link : {}), ...unsubscribed }, channel);
+      // A record no lead is linked to may unsubscribe the address it names, never re-subscribe
+      // it: otherwise anyone who can post here could clear an unsubscribe made elsewhere.
+      const allowed = decision.unsubscribed === false ? {} : unsubscribed;
+      await this.deps.leads.updateLeadWith(repos, byEmail.id, { ...(mayLink ? link : {}), ...allowed }, channel);
       return;
     }
     const fields: Record<string, string> = {};
@@ -124,4 +158,9 @@ export class SfdcSyncService {
     const key = emailKey(email);
     return key ? this.deps.hasher(key) : null;
   }
+}
+
+function unusable(n: SfdcNotification, problem: string): UnusableNotification {
+  const values = { type: n.sobjectType, id: n.sobjectId, email: n.email, optedOut: n.optedOut, firstName: n.firstName, lastName: n.lastName, modifiedAt: n.modifiedAt?.toISOString() };
+  return { notificationId: n.notificationId, sobjectId: n.sobjectId, sobjectType: n.sobjectType, problem, excerpt: JSON.stringify(values).slice(0, 2000) };
 }

@@ -10,10 +10,11 @@ import { Surface1764150000000 } from "./migrations/1764150000000-surface";
 import { LockEmailStatus1764190000000 } from "./migrations/1764190000000-lock-email-status";
 import { SfdcSync1764180000000 } from "./migrations/1764180000000-sfdc-sync";
 import { LockForWrite1764200000000 } from "./migrations/1764200000000-lock-for-write";
+import { Hardening1764210000000 } from "./migrations/1764210000000-hardening";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000, LockForWrite1764200000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000, LockForWrite1764200000000, Hardening1764210000000];
 
 export interface DataSourceOptions {
   readonly url: string;

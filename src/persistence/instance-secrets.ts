@@ -12,6 +12,14 @@ import { rowsOf } from "./repositories/lead.repository";
 const INSERT_SECRET = `INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name`;
 const READ_SECRET = `SELECT value FROM instance_secret WHERE name = $1`;
 
+/** The generated secrets an operator can rotate, by the name `npm run secrets rotate` takes. */
+export const ROTATABLE = {
+  "admin-token": { name: "admin_token", env: "ADMIN_TOKEN", make: () => randomBytes(24).toString("base64url") },
+  "soap-key": { name: "mktows_encryption_key", env: "MKTOWS_ENCRYPTION_KEY", make: () => randomBytes(22).toString("hex").toUpperCase() },
+} as const;
+
+export type RotatableSecret = keyof typeof ROTATABLE;
+
 export class HashKeyMismatchError extends Error {}
 
 export interface InstanceSecrets {
@@ -61,13 +69,21 @@ export async function loadInstanceSecrets(dataSource: DataSource, env: SecretsFr
   let mktowsEncryptionKey = env.mktowsEncryptionKey;
   if (!mktowsUserId || !mktowsEncryptionKey) {
     mktowsUserId = await stored("mktows_user_id", () => `mktows1_${randomBytes(11).toString("hex").toUpperCase()}`);
-    mktowsEncryptionKey = await stored("mktows_encryption_key", () => randomBytes(22).toString("hex").toUpperCase());
+    mktowsEncryptionKey = await stored("mktows_encryption_key", ROTATABLE["soap-key"].make);
   }
-  const adminToken = env.adminToken ?? (await stored("admin_token", () => randomBytes(24).toString("base64url")));
+  const adminToken = env.adminToken ?? (await stored("admin_token", ROTATABLE["admin-token"].make));
   return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, generated };
 }
 
 /** A value that tells whether a key is the database's key without revealing it. */
 export function hashKeyCheck(key: string): string {
   return createHmac("sha256", key).update("mktows email hash key check v1").digest("hex");
+}
+
+/** Replaces a generated secret in the database; returns the new value. */
+export async function rotateInstanceSecret(dataSource: DataSource, which: RotatableSecret): Promise<string> {
+  const { name, make } = ROTATABLE[which];
+  const value = make();
+  await dataSource.query(`INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [name, value]);
+  return value;
 }

@@ -5,8 +5,9 @@
  * prefixes, order and unknown children, and strict as to safety: UTF-8 only, no DTD (so no
  * entity expansion), bounded depth and notification count. No business decision is made here.
  */
+import { badCharacter, badTextMessage } from "../domain/text";
 import * as sax from "sax";
-import type { SfdcNotification, SfdcOutboundMessage } from "../domain/sfdc-sync.service";
+import type { SfdcNotification, SfdcOutboundMessage, UnusableNotification } from "../domain/sfdc-sync.service";
 
 export const OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound";
 const SOAP_ENV_11 = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -32,17 +33,42 @@ interface XmlElement {
 export function parseOutboundMessage(body: unknown): SfdcOutboundMessage {
   const root = parseXml(body);
   if (root.local !== "Envelope" || root.uri !== SOAP_ENV_11) throw new OutboundMessageError("Not a SOAP 1.1 Envelope");
-  const notifications = child(child(root, "Body"), "notifications");
-  if (!notifications) throw new OutboundMessageError("The SOAP Body holds no notifications element");
-  const organizationId = textOf(child(notifications, "OrganizationId"));
+  const message = child(child(root, "Body"), "notifications");
+  if (!message) throw new OutboundMessageError("The SOAP Body holds no notifications element");
+  const organizationId = textOf(child(message, "OrganizationId"));
   if (!organizationId) throw new OutboundMessageError("OrganizationId is missing");
-  const items = notifications.children.filter((c) => c.local === "Notification");
+  const items = message.children.filter((c) => c.local === "Notification");
   if (items.length > MAX_NOTIFICATIONS) throw new OutboundMessageError(`More than ${MAX_NOTIFICATIONS} notifications in one message`);
-  return { organizationId, notifications: items.map(toNotification) };
+  // A notification that can never apply is set aside (acknowledged and kept), not a fault for
+  // the whole message that Salesforce would retry for a day.
+  const notifications: SfdcNotification[] = [];
+  const unusable: UnusableNotification[] = [];
+  items.forEach((item, index) => {
+    try {
+      notifications.push(toNotification(item, index));
+    } catch (error) {
+      if (!(error instanceof OutboundMessageError)) throw error;
+      const sObject = child(item, "sObject");
+      const type = sObject?.attributes[`{${XSI_NS}}type`];
+      unusable.push({
+        notificationId: textOf(child(item, "Id")).slice(0, 64) || undefined,
+        sobjectId: textOf(child(sObject, "Id")).slice(0, 64) || undefined,
+        sobjectType: type ? type.slice(type.indexOf(":") + 1).trim().slice(0, 40) : undefined,
+        problem: error.message,
+        excerpt: JSON.stringify(Object.fromEntries((sObject?.children ?? []).map((c) => [c.local, c.text.slice(0, 200)]))).slice(0, 2000),
+      });
+    }
+  });
+  return { organizationId, notifications, unusable };
 }
 
 function toNotification(n: XmlElement, index: number): SfdcNotification {
   const where = `Notification ${index + 1}`;
+  // NUL, lone surrogates and the like can never be stored: the notification cannot apply.
+  for (const e of [child(n, "Id"), ...(child(n, "sObject")?.children ?? [])]) {
+    const character = e ? badCharacter(e.text) : undefined;
+    if (e && character) throw new OutboundMessageError(`${where}: ${badTextMessage({ path: e.local, character })}`);
+  }
   const notificationId = textOf(child(n, "Id"));
   if (!notificationId) throw new OutboundMessageError(`${where}: Id is missing`);
   if (notificationId.length > 64) throw new OutboundMessageError(`${where}: Id is too long`);

@@ -6,7 +6,9 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { BlockList, isIP } from "node:net";
 import path from "node:path";
+import type { TLSSocket } from "node:tls";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { DomainError } from "../domain/errors";
 import type { SfdcSyncService } from "../domain/sfdc-sync.service";
@@ -20,12 +22,17 @@ export interface SfdcRouterOptions {
   readonly maxBodyBytes: number;
   readonly publicUrl?: string;
   readonly logger: Logger;
+  /** Sender authentication: source networks and/or client-certificate fingerprints (SFDC_ALLOWED_NETWORKS, SFDC_CLIENT_CERT_SHA256). */
+  readonly senders?: { readonly networks?: readonly string[]; readonly certFingerprints?: readonly string[] };
 }
 
 const WSDL_FILE = "sfdc-outbound-message.wsdl";
 
-/** Domain errors that refuse the message as sent (a Client fault); any other is our failure. */
-const REFUSALS = new Set(["foreignOrganization", "unsupportedNotification", "invalidValue"]);
+/**
+ * Domain errors that refuse the whole message (a Client fault); a notification that cannot apply
+ * is acknowledged and kept instead (SfdcSyncService). Any other error is our failure.
+ */
+const REFUSALS = new Set(["foreignOrganization"]);
 
 export function createSfdcRouter(options: SfdcRouterOptions): Router {
   const router = express.Router();
@@ -36,6 +43,7 @@ export function createSfdcRouter(options: SfdcRouterOptions): Router {
   }
   const wsdl = readFileSync(path.join(wsdlDir(), WSDL_FILE), "utf8");
   const tokenDigest = digest(outboundToken);
+  const senderProblem = senderCheck(options.senders);
 
   router.all(
     "/outbound/:token",
@@ -51,6 +59,13 @@ export function createSfdcRouter(options: SfdcRouterOptions): Router {
       }
       if (req.method !== "POST") {
         res.status(405).set("Allow", "POST").type("text/plain").send("POST Salesforce outbound messages here; the WSDL is at this path with ?wsdl\n");
+        return;
+      }
+      // The token is in every URL Salesforce is configured with; the sender proves itself too.
+      const refused = senderProblem(req);
+      if (refused) {
+        options.logger.log("warn", "sfdc outbound message refused", { reason: refused, ip: req.ip });
+        sendFault(res, 403, "Client", "This sender is not allowed");
         return;
       }
       next();
@@ -86,6 +101,32 @@ export function createSfdcRouter(options: SfdcRouterOptions): Router {
     else sendFault(res, e?.status && e.status >= 400 && e.status < 500 ? e.status : 400, "Client", "Unreadable request");
   });
   return router;
+}
+
+/** Why a request's sender is not allowed, or undefined; every configured check must pass. */
+function senderCheck(senders: SfdcRouterOptions["senders"]): (req: Request) => string | undefined {
+  const networks = senders?.networks?.length ? new BlockList() : undefined;
+  for (const n of senders?.networks ?? []) {
+    const [address, bits] = n.split("/");
+    const family = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (bits === undefined) networks?.addAddress(address, family);
+    else networks?.addSubnet(address, Number(bits), family);
+  }
+  const prints = senders?.certFingerprints ?? [];
+  return (req) => {
+    if (networks) {
+      const ip = (req.ip ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+      if (!isIP(ip) || !networks.check(ip, isIP(ip) === 6 ? "ipv6" : "ipv4")) return `source ${ip.slice(0, 60)} is not in SFDC_ALLOWED_NETWORKS`;
+    }
+    if (prints.length > 0) {
+      const socket = req.socket as Partial<TLSSocket>;
+      const cert = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
+      const print = cert?.fingerprint256?.replace(/:/g, "").toLowerCase();
+      if (!print) return "no client certificate";
+      if (!prints.includes(print)) return "client certificate not in SFDC_CLIENT_CERT_SHA256";
+    }
+    return undefined;
+  };
 }
 
 function notFound(res: Response): void {

@@ -5,6 +5,8 @@
  * before node-soap sees it. node-soap then dispatches on the body element (SOAPAction is
  * dropped), parses the arguments and wraps the `$xml` the handlers build.
  */
+import type { AuthThrottle } from "../auth-throttle";
+import { badCharacter, badTextMessage } from "../domain/text";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -30,6 +32,8 @@ export interface SoapServerOptions {
   readonly now?: () => Date;
   /** Per-user call limits (20023, 20024, 20015); none when absent. */
   readonly limiter?: Pick<CallLimiter, "acquire">;
+  /** Failed signatures per source and user (20023 before checking when over the limit). */
+  readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
   /** Told of every operation's outcome and duration. */
   readonly onRequest?: (operation: string, outcome: "ok" | "fault", code: number | undefined, seconds: number) => void;
   readonly services: Omit<HandlerContext, "version" | "user" | "headers">;
@@ -140,7 +144,7 @@ const keepText: Record<string, (text: string) => string> = Object.fromEntries(
   ["int", "integer", "short", "long", "double", "float", "decimal", "bool", "boolean"].map((t) => [t, asReceived]),
 );
 
-type SoapOperation = (args: unknown, callback: unknown, headers: unknown, req: unknown) => Promise<{ $xml: string }>;
+type SoapOperation = (args: unknown, callback: unknown, headers: unknown, req: Request) => Promise<{ $xml: string }>;
 
 function serviceFor(version: ApiVersion, options: SoapServerOptions): Record<string, SoapOperation> {
   const ops: Record<string, SoapOperation> = {};
@@ -150,19 +154,14 @@ function serviceFor(version: ApiVersion, options: SoapServerOptions): Record<str
 
 /** withFaults(withAuth(handler)): the one wrapper every operation gets. */
 function operation(name: OperationName, version: ApiVersion, options: SoapServerOptions): SoapOperation {
-  return async (args, _callback, headers) => {
+  return async (args, _callback, headers, req) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     const headerArgs = (headers && typeof headers === "object" ? headers : {}) as Args;
     let user: ApiUser | undefined;
     let release: (() => void) | undefined;
     try {
-      user = verifyAuthenticationHeader(
-        headerArgs.AuthenticationHeader as Args | undefined,
-        options.findUser,
-        options.now?.() ?? new Date(),
-        options.timestampWindowSeconds,
-      );
+      user = authenticate(headerArgs, req?.ip ?? "", options);
       const handler = handlers[name];
       if (!handler) throw new MarketoFault(MarketoCodes.unsupportedOperation, `${name} is not supported by this server`);
       release = options.limiter?.acquire(user.id, user.limits);
@@ -191,6 +190,22 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
   };
 }
 
+/** The signature check, behind the failed-attempt throttle. */
+function authenticate(headers: Args, source: string, options: SoapServerOptions): ApiUser {
+  const header = headers.AuthenticationHeader as Args | undefined;
+  const identity = typeof header?.mktowsUserId === "string" ? header.mktowsUserId.slice(0, 100) : "";
+  const refused = options.throttle?.refusal(source, identity);
+  if (refused) {
+    throw new MarketoFault(MarketoCodes.rateLimitExceeded, `Too many failed authentications; try again in ${refused.retryAfterSeconds} s`);
+  }
+  try {
+    return verifyAuthenticationHeader(header, options.findUser, options.now?.() ?? new Date(), options.timestampWindowSeconds);
+  } catch (error) {
+    if (error instanceof MarketoFault && error.code === MarketoCodes.authenticationFailed) options.throttle?.failed(source, identity);
+    throw error;
+  }
+}
+
 function elapsed(started: bigint): number {
   return Number((process.hrtime.bigint() - started) / 1000n) / 1000;
 }
@@ -204,12 +219,6 @@ export function preflight(body: unknown): MarketoFault | undefined {
   if (!Buffer.isBuffer(body) || body.length === 0) return new MarketoFault(MarketoCodes.requestNotUnderstood, "Empty request body");
   if (!isUtf8(body)) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request is not valid UTF-8");
   const xml = body.toString("utf8");
-  // Characters XML 1.0 does not allow, which sax lets through as raw text (a NUL would reach
-  // PostgreSQL, which refuses it in text: an internal error instead of a bad request).
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(xml)) {
-    return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request contains characters that XML does not allow");
-  }
   const parser = sax.parser(true, { xmlns: true, position: false });
   const stack: string[] = [];
   // Per open element: holds non-blank text / child elements. node-soap crashes on mixed content
@@ -256,7 +265,16 @@ export function preflight(body: unknown): MarketoFault | undefined {
   parser.onclosetag = () => {
     stack.pop();
   };
+  // Characters XML 1.0 does not allow, which sax lets through as raw text (a NUL would reach
+  // PostgreSQL, which refuses it in text): 20110 naming the element (and the attribute's name).
+  let attrName = "";
   parser.ontext = parser.oncdata = (text: string) => {
+    const character = badCharacter(text);
+    if (character && stack.length > 0) {
+      const where = stack[stack.length - 1] === "attrValue" && attrName ? `attrValue of ${attrName}` : stack.slice(-2).join("/");
+      problem ??= new MarketoFault(MarketoCodes.badParameter, badTextMessage({ path: where, character }));
+    }
+    if (stack[stack.length - 1] === "attrName") attrName = text.trim().slice(0, 40);
     if (stack.length === 0 || text.trim() === "") return;
     if (hasChild[stack.length - 1]) problem ??= mixed();
     hasText[stack.length - 1] = true;
@@ -271,6 +289,10 @@ export function preflight(body: unknown): MarketoFault | undefined {
     // reported through onerror
   }
   if (problem) return problem;
+  // eslint-disable-next-line no-control-regex -- the same characters anywhere else (names, attributes)
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(xml)) {
+    return new MarketoFault(MarketoCodes.requestNotUnderstood, "The request contains characters that XML does not allow");
+  }
   if (!envelopeSeen) return new MarketoFault(MarketoCodes.requestNotUnderstood, "Not a SOAP Envelope");
   if (!operationElement) return new MarketoFault(MarketoCodes.requestNotUnderstood, "The SOAP Body names no operation");
   if (!operationByRequestElement.has(operationElement)) {

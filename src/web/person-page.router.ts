@@ -6,6 +6,10 @@
  * activity rows are the same as on every other channel. Handlers translate: form → one service
  * call → redirect (POST/redirect/GET), page data → views.
  */
+import type { UiSessionRevocations } from "../domain/session-ports";
+import type { AuthThrottle } from "../auth-throttle";
+import { badTextMessage } from "../domain/text";
+import { findBadRequestText } from "./request-text";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { ErasureService } from "../domain/erasure.service";
 import type { EmailStatusQueryService } from "../domain/email-status-query.service";
@@ -43,6 +47,9 @@ export interface PersonPageDeps {
   readonly fieldLabel: (attrName: string) => string;
   readonly partitionName: (id: number) => Promise<string>;
   readonly logger: Logger;
+  /** Sessions ended by logout (on every process of the database). */
+  readonly sessions?: UiSessionRevocations;
+  readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
   /** How long a login lasts; 12 hours unless set. */
   readonly sessionMaxAgeSeconds?: number;
 }
@@ -95,13 +102,26 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
     res.type("text/css").set("Cache-Control", "public, max-age=3600").send(STYLESHEET);
   });
   router.use(express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 }));
+  // NUL, lone surrogates and the like in the path, a search or a form: 400 naming the field.
+  router.use((req, _res, next) => {
+    const found = findBadRequestText(req);
+    next(found ? new PageError(400, "Not accepted", badTextMessage(found)) : undefined);
+  });
 
   router.get("/login", (req, res) => {
     if (signer.verify(readCookie(req.headers.cookie, SESSION_COOKIE))) return res.redirect(303, "/ui/");
     res.type("html").send(loginPage({}));
   });
   router.post("/login", (req, res) => {
+    const source = req.ip ?? "";
+    const refused = deps.throttle?.refusal(source, "admin");
+    if (refused) {
+      deps.logger.log("warn", "web ui login throttled", { ip: req.ip, retryAfterSeconds: refused.retryAfterSeconds });
+      res.status(429).set("Retry-After", String(refused.retryAfterSeconds)).type("html").send(loginPage({ error: `Too many wrong tokens. Try again in ${refused.retryAfterSeconds} seconds.` }));
+      return;
+    }
     if (!signer.checkToken(formField(req, "token") ?? "")) {
+      deps.throttle?.failed(source, "admin");
       deps.logger.log("warn", "web ui login refused", { ip: req.ip });
       res.status(401).type("html").send(loginPage({ error: "That is not the admin token." }));
       return;
@@ -111,9 +131,9 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
   });
 
   // Everything below needs a session; every POST below also needs the session's CSRF token.
-  router.use((req, res, next) => {
+  router.use(async (req, res, next) => {
     const session = signer.verify(readCookie(req.headers.cookie, SESSION_COOKIE));
-    if (!session) return res.redirect(303, "/ui/login");
+    if (!session || (await deps.sessions?.isRevoked(session.nonce))) return res.redirect(303, "/ui/login");
     sessions.set(req, session);
     if (req.method === "POST" && !signer.checkCsrf(session, formField(req, "_csrf"))) {
       throw new PageError(403, "Form expired", "This form is out of date or did not come from this site. Go back, reload the page and try again.");
@@ -121,7 +141,11 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
     next();
   });
 
-  router.post("/logout", (req, res) => {
+  router.post("/logout", async (req, res) => {
+    // The cookie is removed from this browser, and the session refused by every process even
+    // if a copy of the cookie is replayed.
+    const session = sessions.get(req);
+    if (session) await deps.sessions?.revoke(session.nonce, new Date((session.issuedAt + signer.maxAgeSeconds) * 1000));
     res.set("Set-Cookie", sessionCookie("", { maxAgeSeconds: 0, secure: req.secure }));
     res.redirect(303, "/ui/login");
   });

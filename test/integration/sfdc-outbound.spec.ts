@@ -4,11 +4,20 @@
  * getLeadActivity through SOAP, the admin email-status view) and, for refusals, by row counts.
  * After every test the invariant of SPEC §2 is checked in SQL.
  */
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import * as soap from "soap";
 import { salesforceId18 } from "../../src/domain/sfdc-sync.policy";
 import { assertInvariant } from "../support/invariant";
 import { flagRow, LeadDriver, Reasons } from "../support/lead-driver";
 import { startTestApp, type TestApp } from "../support/test-app";
+import { describeWithTool, findTool } from "../support/test-env";
+
+const openssl = findTool(["openssl"], ["version"]);
 
 const ORG_15 = "00D5g000004XyZa";
 const ORG_18 = salesforceId18(ORG_15);
@@ -72,7 +81,7 @@ describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
   });
   beforeEach(async () => {
     await app.reset();
-    await app.dataSource.query(`TRUNCATE sfdc_record, sfdc_notification`);
+    await app.dataSource.query(`TRUNCATE sfdc_record, sfdc_notification, sfdc_kept_notification`);
   });
   afterEach(async () => {
     await assertInvariant(app.dataSource);
@@ -263,15 +272,12 @@ describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
     expect(await d.unsubscribedOf(l1)).toBe("1");
   });
 
-  it("refuses malformed XML, DTDs, other sObject types and oversized bodies with a fault, without stack traces", async () => {
+  it("refuses malformed XML, DTDs and oversized bodies with a fault, without stack traces", async () => {
     await d.createDuplicates([{ email: "rex@example.com" }]);
     const before = await counts();
     const bad = [
       "<notifications",
       `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>&a;</soapenv:Body></soapenv:Envelope>`,
-      outboundMessage([{ type: "Account", id: salesforceId18("0015g00000AbCdE"), email: "rex@example.com", optedOut: true }]),
-      outboundMessage([{ id: "not-an-id", email: "rex@example.com", optedOut: true }]),
-      outboundMessage([{ id: leadId(14), email: "rex@example.com", optedOut: "maybe" as unknown as boolean }]),
     ];
     for (const body of bad) {
       const res = await post(body);
@@ -283,6 +289,54 @@ describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
     expect(huge.status).toBe(413);
     expect(huge.body).toContain("<faultcode>soapenv:Client</faultcode>");
     expect(await counts()).toEqual(before);
+  });
+
+  // Issue 11 item 6: such a notification would be retried by Salesforce for 24 hours if faulted.
+  it("a notification that can never apply (another sObject type, a bad id or boolean, a NUL) is acknowledged and kept for the operator; the rest of the message applies", async () => {
+    const [rex] = await d.createDuplicates([{ email: "rex@example.com" }]);
+    const [sam] = await d.createDuplicates([{ email: "sam@example.com" }]);
+    const before = await counts();
+    const res = await post(
+      outboundMessage([
+        { type: "Account", id: salesforceId18("0015g00000AbCdE"), email: "rex@example.com", optedOut: true },
+        { id: "not-an-id", email: "rex@example.com", optedOut: true },
+        { id: leadId(14), email: "rex@example.com", optedOut: "maybe" as unknown as boolean },
+        { id: leadId(15), email: "rex\u0000@example.com", optedOut: true, notificationId: salesforceId18("04l5g0000099999") },
+        { id: leadId(16), email: "sam@example.com", optedOut: true },
+      ]),
+    );
+    expect(res).toEqual({ status: 200, body: expect.stringMatching(ACK) });
+    expect(await d.flagsOf([rex, sam])).toEqual(["0", "1"]);
+    const kept = await app.admin("GET", "/sfdc/kept-notifications");
+    expect(kept.status).toBe(200);
+    const reasons = (kept.body.notifications as { reason: string; excerpt: string; notificationId: string }[]).map((n) => n.reason);
+    expect(reasons).toHaveLength(4);
+    expect(reasons.join("\n")).toMatch(/only Lead and Contact notifications are accepted, not 'Account'/);
+    expect(reasons.join("\n")).toMatch(/'not-an-id' is not a Salesforce id/);
+    expect(reasons.join("\n")).toMatch(/HasOptedOutOfEmail 'maybe' is not a boolean/);
+    expect(reasons.join("\n")).toMatch(/Email contains the character U\+0000/);
+    const nul = (kept.body.notifications as { reason: string; excerpt: string }[]).find((n) => /U\+0000/.test(n.reason));
+    expect(nul?.excerpt).toContain("\\u0000");
+    // rex's rows are untouched; only sam's notification wrote anything.
+    const after = await counts();
+    expect(after.lead).toBe(before.lead);
+    expect(after.sfdc_notification).toBe(before.sfdc_notification + 1);
+
+    // A redelivery of the kept message is acknowledged again and kept once.
+    const again = await post(outboundMessage([{ id: leadId(15), email: "rex\u0000@example.com", optedOut: true, notificationId: salesforceId18("04l5g0000099999") }]));
+    expect(again.status).toBe(200);
+    expect((await app.admin("GET", "/sfdc/kept-notifications")).body.notifications).toHaveLength(4);
+  });
+
+  it("a record no lead is linked to cannot re-subscribe an address unsubscribed elsewhere (opted out, then not)", async () => {
+    // The lead belongs to another system, so a Salesforce record matched by email is not linked to it.
+    const lead = await d.adminCreate({ email: "una@example.com", foreignSysPersonId: "crm-77", foreignSysType: "CUSTOM" });
+    await d.syncLead({ id: lead, unsubscribed: true });
+    const made = leadId(40);
+    await deliver({ id: made, email: "una@example.com", optedOut: true });
+    await deliver({ id: made, email: "una@example.com", optedOut: false });
+    expect(await d.flagsOf([lead])).toEqual(["1"]);
+    expect((await d.emailStatus("una@example.com")).unsubscribed).toBe(true);
   });
 
   it("serves the outbound-message WSDL at ?wsdl, with this endpoint as its address", async () => {
@@ -314,5 +368,95 @@ describe("Salesforce outbound endpoint when not configured", () => {
     expect((await fetch(`${app.url}/sfdc/outbound/${TOKEN}?wsdl`)).status).toBe(404);
     const [row] = (await app.dataSource.query(`SELECT count(*) AS n FROM lead`)) as { n: string }[];
     expect(Number(row.n)).toBe(0);
+  });
+});
+
+describe("Salesforce sender authentication (issue 11 item 6)", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ SFDC_ORGANIZATION_ID: ORG_15, SFDC_OUTBOUND_TOKEN: TOKEN, SFDC_ALLOWED_NETWORKS: "10.1.0.0/16, 192.0.2.7", TRUST_PROXY: "true" });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+  beforeEach(async () => {
+    await app.reset();
+  });
+
+  const postFrom = (ip: string) =>
+    fetch(`${app.url}/sfdc/outbound/${TOKEN}`, {
+      method: "POST",
+      headers: { "content-type": "text/xml; charset=utf-8", "x-forwarded-for": ip },
+      body: outboundMessage([{ id: leadId(1), email: "net@example.com", optedOut: true }]),
+    });
+
+  it("a message with the right token from outside SFDC_ALLOWED_NETWORKS is refused (403) and changes nothing", async () => {
+    const res = await postFrom("10.2.0.1");
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("This sender is not allowed");
+    expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM lead`))[0].n)).toBe(0);
+  });
+
+  it("messages from an allowed network or address are applied", async () => {
+    expect((await postFrom("10.1.200.3")).status).toBe(200);
+    expect((await postFrom("192.0.2.7")).status).toBe(200);
+    expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM lead`))[0].n)).toBe(1);
+  });
+
+  it("a bad network in the configuration is refused at start", async () => {
+    await expect(startTestApp({ SFDC_ORGANIZATION_ID: ORG_15, SFDC_OUTBOUND_TOKEN: TOKEN, SFDC_ALLOWED_NETWORKS: "10.1.0.0/40" })).rejects.toThrow(/SFDC_ALLOWED_NETWORKS/);
+    await expect(startTestApp({ SFDC_ORGANIZATION_ID: ORG_15, SFDC_OUTBOUND_TOKEN: TOKEN, SFDC_CLIENT_CERT_SHA256: "ab".repeat(32) })).rejects.toThrow(/needs TLS_CERT_FILE/);
+  });
+});
+
+describeWithTool("Salesforce client certificate (issue 11 item 6)", !!openssl, "openssl", () => {
+  let dir: string;
+  let app: TestApp;
+  const pem = (name: string) => readFileSync(path.join(dir, name));
+  const certificate = (name: string, cn: string, extra: string[] = []) =>
+    execFileSync(openssl as string, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, ...extra, "-keyout", path.join(dir, `${name}-key.pem`), "-out", path.join(dir, `${name}.pem`)], { stdio: "ignore" });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "mktows-sfdc-tls-"));
+    certificate("server", "localhost", ["-addext", "subjectAltName=IP:127.0.0.1"]);
+    certificate("salesforce", "proxy.salesforce.com");
+    certificate("other", "someone-else");
+    const fingerprint = new X509Certificate(pem("salesforce.pem")).fingerprint256;
+    app = await startTestApp({
+      SFDC_ORGANIZATION_ID: ORG_15,
+      SFDC_OUTBOUND_TOKEN: TOKEN,
+      TLS_CERT_FILE: path.join(dir, "server.pem"),
+      TLS_KEY_FILE: path.join(dir, "server-key.pem"),
+      SFDC_CLIENT_CERT_SHA256: fingerprint,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (client?: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(
+        `${app.url}/sfdc/outbound/${TOKEN}`,
+        { method: "POST", ca: pem("server.pem"), headers: { "content-type": "text/xml" }, ...(client ? { cert: pem(`${client}.pem`), key: pem(`${client}-key.pem`) } : {}) },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.end(outboundMessage([{ id: leadId(2), email: "tls@example.com", optedOut: true }]));
+    });
+
+  it("without a client certificate, or with another one, the message is refused (403) and changes nothing", async () => {
+    expect(await post()).toBe(403);
+    expect(await post("other")).toBe(403);
+    expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM lead WHERE email = 'tls@example.com'`))[0].n)).toBe(0);
+  });
+
+  it("with Salesforce's certificate it is applied", async () => {
+    expect(await post("salesforce")).toBe(200);
+    expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM lead WHERE email = 'tls@example.com'`))[0].n)).toBe(1);
   });
 });

@@ -136,7 +136,7 @@ describe("instance secrets on the embedded default database (no DATABASE_URL)", 
     await app.stop({ keepDir: true });
     app = undefined;
 
-    const refused = await startEmbeddedApp({ EMAIL_HASH_KEY: "some-other-key" }, { dir }).then(
+    const refused = await startEmbeddedApp({ EMAIL_HASH_KEY: "some-other-hash-key-0123" }, { dir }).then(
       async (a) => {
         await a.stop({ keepDir: true });
         return undefined;

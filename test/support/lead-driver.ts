@@ -77,6 +77,8 @@ export interface AdminLeadBody {
   readonly createPartition?: boolean;
   readonly unsubscribed?: boolean;
   readonly fields?: Record<string, string>;
+  readonly foreignSysPersonId?: string;
+  readonly foreignSysType?: string;
 }
 
 /** A row of one flag change, as the tests expect it. */

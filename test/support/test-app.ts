@@ -36,6 +36,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       EMAIL_HASH_KEY: TEST_EMAIL_HASH_KEY,
       // The embedded server (global setup) accepts 4 connections; more are reset (ECONNRESET → 20011).
       DB_POOL_SIZE: onRealPostgres() ? "20" : "4",
+      // The suites send hundreds of bad signatures from 127.0.0.1 on purpose; the throttle of
+      // failed authentications has its own tests (test/integration/hardening.spec.ts).
+      AUTH_MAX_FAILURES: "1000000",
       ...env,
     },
     "/nonexistent",

@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
-import type { SfdcRecordRepository } from "../../domain/sfdc-ports";
+import type { KeptNotification, SfdcRecordRepository } from "../../domain/sfdc-ports";
+import type { UnusableNotification } from "../../domain/sfdc-sync.service";
 import type { SfdcRecordState } from "../../domain/sfdc-sync.policy";
 import { rowsOf } from "./lead.repository";
 
@@ -28,6 +29,16 @@ const SAVE_RECORD = `
      SET opted_out = $2, email_hash = $3, modified_at = $4, last_notification_id = $5, seen_at = now()
    WHERE sobject_id = $1`;
 
+/** Texts are stored with control characters escaped: PostgreSQL text cannot hold NUL. */
+const KEEP = `
+  INSERT INTO sfdc_kept_notification (notification_id, sobject_id, sobject_type, reason, excerpt) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (notification_id) DO NOTHING
+  RETURNING id`;
+
+const KEPT = `
+  SELECT notification_id, sobject_id, sobject_type, reason, excerpt, received_at
+    FROM sfdc_kept_notification ORDER BY id DESC LIMIT $1`;
+
 export class SqlSfdcRecordRepository implements SfdcRecordRepository {
   constructor(private readonly manager: EntityManager) {}
 
@@ -49,4 +60,26 @@ export class SqlSfdcRecordRepository implements SfdcRecordRepository {
   async save(sobjectId: string, state: SfdcRecordState, notificationId: string): Promise<void> {
     await this.manager.query(SAVE_RECORD, [sobjectId, state.optedOut, state.emailHash, state.modifiedAt, notificationId]);
   }
+
+  async keep(n: UnusableNotification): Promise<boolean> {
+    const params = [n.notificationId ?? null, n.sobjectId ?? null, n.sobjectType ?? null, n.problem, n.excerpt].map((v) => (v === null ? null : printable(v).slice(0, 4000)));
+    return rowsOf(await this.manager.query(KEEP, params)).length > 0;
+  }
+
+  async kept(limit: number): Promise<KeptNotification[]> {
+    return rowsOf(await this.manager.query(KEPT, [limit])).map((r) => ({
+      notificationId: (r.notification_id as string | null) ?? null,
+      sobjectId: (r.sobject_id as string | null) ?? null,
+      sobjectType: (r.sobject_type as string | null) ?? null,
+      reason: String(r.reason),
+      excerpt: String(r.excerpt),
+      receivedAt: new Date(r.received_at as string | Date),
+    }));
+  }
+}
+
+/** Control characters and lone surrogates as \uXXXX, so any received text can be stored and shown. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  return text.replace(/[\u0000-\u001F\u007F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -8,6 +8,7 @@ import type { MergeService } from "../../domain/merge.service";
 import type { BatchSyncService } from "../../domain/batch-sync.service";
 import type { ApiUser } from "../auth";
 import type { Args } from "../mappers/args";
+import type { PositionSigner } from "../mappers/stream-position";
 import type { ApiVersion } from "../versions";
 
 /** What a handler gets besides its arguments. */
@@ -25,6 +26,8 @@ export interface HandlerContext {
   readonly campaigns: Pick<CampaignService, "search" | "find" | "request">;
   readonly fields: () => FieldCatalogue;
   readonly limits: { readonly maxBatchRecords: number };
+  /** Signs getMultipleLeads stream positions (per user). */
+  readonly positions: PositionSigner;
 }
 
 /** A handler decodes, makes one service call, and encodes the body of its success element. */

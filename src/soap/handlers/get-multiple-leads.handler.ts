@@ -14,7 +14,7 @@ export const getMultipleLeads: Handler = async (args, ctx) => {
   const batchSize = Math.min(Math.max(asInt(args.batchSize, "batchSize") ?? MAX_BATCH, 1), MAX_BATCH);
   let position;
   if (streamPosition) {
-    position = decodeLeadPosition(streamPosition);
+    position = decodeLeadPosition(streamPosition, ctx.positions, ctx.user.id);
   } else {
     let selector = await decodeLeadSelector(args.leadSelector, ctx.lists, "ignore");
     const lastUpdatedAt = asDate(args.lastUpdatedAt, "lastUpdatedAt");
@@ -31,7 +31,7 @@ export const getMultipleLeads: Handler = async (args, ctx) => {
   return element("result", [
     text("returnCount", page.leads.length),
     text("remainingCount", page.remaining),
-    text("newStreamPosition", page.next ? encodeLeadPosition(page.next) : ""),
+    text("newStreamPosition", page.next ? encodeLeadPosition(page.next, ctx.positions, ctx.user.id) : ""),
     page.leads.length ? element("leadRecordList", page.leads.map((l) => encodeLeadRecord(l, catalogue, "leadRecord", options))) : nil("leadRecordList"),
   ]);
 };

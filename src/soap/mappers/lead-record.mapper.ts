@@ -2,7 +2,7 @@
  * LeadRecord ⇄ domain. The only code that knows both `leadAttributeList/attribute/attrName`
  * and the domain's Lead.
  */
-import type { FieldCatalogue } from "../../domain/lead-fields";
+import { setField, type FieldCatalogue } from "../../domain/lead-fields";
 import type { Lead, LeadInput, LeadKey, LeadKeyType } from "../../domain/types";
 import { MarketoCodes, MarketoFault } from "../faults";
 import { element, escapeXml, nil, text, textOrNil } from "../xml";
@@ -40,7 +40,11 @@ export function decodeLeadRecord(raw: unknown): LeadInput {
     const a = asRecord(item);
     const name = asText(a?.attrName)?.trim();
     if (!a || !name) throw new MarketoFault(MarketoCodes.badParameter, "every attribute needs an attrName");
-    fields[name] = textOf(a.attrValue, `attrValue of ${name.slice(0, 40)}`) ?? "";
+    const value = textOf(a.attrValue, `attrValue of ${name.slice(0, 40)}`) ?? "";
+    if (Object.hasOwn(fields, name) && fields[name] !== value) {
+      throw new MarketoFault(MarketoCodes.badParameter, `attribute ${name.slice(0, 40)} is given twice with different values`);
+    }
+    setField(fields, name, value);
   }
   input.fields = fields;
   return input;

@@ -28,6 +28,7 @@ describe("parseOutboundMessage", () => {
         { notificationId: "04l5g0000000001AAA", sobjectType: "Lead", sobjectId: "00Q5g00000AbCdEAAA", email: "ana@example.com", optedOut: true },
         { notificationId: "04l5g0000000002AAA", sobjectType: "Contact", sobjectId: "0035g00000AbCdEAAA", firstName: "Nia", modifiedAt: new Date("2026-03-01T10:00:00.000Z") },
       ],
+      unusable: [],
     });
   });
 
@@ -44,12 +45,24 @@ describe("parseOutboundMessage", () => {
     ["not a SOAP envelope", Buffer.from(`<notifications/>`)],
     ["no notifications element", Buffer.from(`<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><other/></S:Body></S:Envelope>`)],
     ["no OrganizationId", envelope("", "")],
-    ["a notification without its Id", envelope(`<o:Notification><o:sObject><sf:Id xmlns:sf="urn:x">00Q5g00000AbCdEAAA</sf:Id></o:sObject></o:Notification>`)],
-    ["a bad boolean", envelope(notification(`<sf:Id>00Q5g00000AbCdEAAA</sf:Id><sf:HasOptedOutOfEmail>yes</sf:HasOptedOutOfEmail>`))],
-    ["a bad dateTime", envelope(notification(`<sf:Id>00Q5g00000AbCdEAAA</sf:Id><sf:SystemModstamp>yesterday</sf:SystemModstamp>`))],
     ["deep nesting", Buffer.from("<a>".repeat(100) + "</a>".repeat(100))],
   ])("refuses %s", (_title, body) => {
     expect(() => parseOutboundMessage(body)).toThrow(OutboundMessageError);
+  });
+
+  // Issue 11 item 6: a notification that can never apply is set aside (acknowledged and kept), not a fault.
+  it.each([
+    ["a notification without its Id", `<o:Notification><o:sObject><sf:Id xmlns:sf="urn:x">00Q5g00000AbCdEAAA</sf:Id></o:sObject></o:Notification>`, /Id is missing/],
+    ["a bad boolean", notification(`<sf:Id>00Q5g00000AbCdEAAA</sf:Id><sf:HasOptedOutOfEmail>yes</sf:HasOptedOutOfEmail>`), /not a boolean/],
+    ["a bad dateTime", notification(`<sf:Id>00Q5g00000AbCdEAAA</sf:Id><sf:SystemModstamp>yesterday</sf:SystemModstamp>`), /not a dateTime/],
+    ["a NUL byte in the email", notification(`<sf:Id>00Q5g00000AbCdEAAA</sf:Id><sf:Email>a\u0000@example.com</sf:Email>`), /Email contains the character U\+0000/],
+  ])("sets aside %s, keeping the others", (_title, bad, problem) => {
+    const good = notification(`<sf:Id>00Q5g00000AbCdFAAA</sf:Id><sf:Email>ok@example.com</sf:Email>`, "sf:Lead", "04l5g0000000009AAA");
+    const message = parseOutboundMessage(envelope(bad + good));
+    expect(message.notifications.map((n) => n.notificationId)).toEqual(["04l5g0000000009AAA"]);
+    expect(message.unusable).toHaveLength(1);
+    expect(message.unusable?.[0].problem).toMatch(problem);
+    expect(message.unusable?.[0].excerpt).not.toContain("\u0000");
   });
 });
 
