@@ -31,6 +31,9 @@ import { positionSigner } from "./soap/mappers/stream-position";
 import { createSfdcRouter } from "./sfdc/sfdc-router";
 import { LeadSearchService } from "./domain/lead-search.service";
 import { createPersonPageRouter } from "./web/person-page.router";
+import { createOneClickRouter } from "./web/one-click.router";
+import { OneClickService } from "./domain/one-click.service";
+import { LinkSigner } from "./domain/unsubscribe-link";
 
 export interface Application {
   readonly url: string;
@@ -61,6 +64,8 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const batches = new BatchSyncService({ tx, leads });
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
+    const links = new LinkSigner({ secret: secrets.linkKeys.current }, secrets.linkKeys.previous ? [secrets.linkKeys.previous] : []);
+    const oneClick = new OneClickService({ tx, hasher, writes, links });
     const sfdc = config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined;
     // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
@@ -118,6 +123,8 @@ export async function startApplication(config: Config, logger: Logger, options: 
         logger,
         throttle,
         sfdc,
+        oneClick,
+        publicUrl: config.publicUrl,
       }),
     );
     app.use(
@@ -147,6 +154,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         throttle,
       }),
     );
+    app.use("/u", createOneClickRouter({ oneClick, logger }));
     app.use(soapErrorHandler);
 
     // HTTPS when a certificate is configured (for clients that cannot be pointed at plain HTTP).

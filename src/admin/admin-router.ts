@@ -14,6 +14,7 @@ import type { ListService } from "../domain/list.service";
 import type { CampaignService } from "../domain/campaign.service";
 import type { FieldRegistry } from "../domain/field-registry";
 import type { SfdcSyncService } from "../domain/sfdc-sync.service";
+import type { OneClickService } from "../domain/one-click.service";
 import { setField } from "../domain/lead-fields";
 import { badTextMessage } from "../domain/text";
 import { findBadRequestText } from "../web/request-text";
@@ -32,6 +33,10 @@ export interface AdminDeps {
   readonly partitionName: (id: number) => Promise<string>;
   readonly logger: Logger;
   readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
+  /** Unsubscribe links and the suppression check. */
+  readonly oneClick?: Pick<OneClickService, "links" | "check">;
+  /** PUBLIC_URL: the base of unsubscribe links (else the request's own). */
+  readonly publicUrl?: string;
   /** The Salesforce channel, when configured (its kept notifications). */
   readonly sfdc?: Pick<SfdcSyncService, "kept">;
 }
@@ -118,6 +123,21 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const raw = typeof req.query.limit === "string" ? req.query.limit : "100";
     if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
     res.json({ notifications: deps.sfdc ? await deps.sfdc.kept(Number(raw)) : [] });
+  });
+
+  router.post("/unsubscribe-links", async (req, res) => {
+    if (!deps.oneClick) throw new HttpError(404, "notFound", "no such admin endpoint");
+    const body = objectBody(req);
+    const base = deps.publicUrl ?? `${req.protocol}://${/^[A-Za-z0-9.\-:[\]]+$/.test(req.get("host") ?? "") ? req.get("host") : "localhost"}`;
+    const links = await deps.oneClick.links({ emails: stringList(body, "emails"), leadIds: idList(body, "leadIds"), label: optionalString(body, "label") });
+    res.json(links.map((l) => ("token" in l ? { email: l.email, ...(l.leadId !== undefined ? { leadId: l.leadId } : {}), url: `${base}/u/${l.token}` } : l)));
+  });
+
+  router.post("/email-status/check", async (req, res) => {
+    if (!deps.oneClick) throw new HttpError(404, "notFound", "no such admin endpoint");
+    const emails = stringList(objectBody(req), "emails");
+    if (!emails) throw new HttpError(400, "badValue", "emails is required");
+    res.json(await deps.oneClick.check(emails));
   });
 
   router.post("/lists", async (req, res) => {
@@ -255,6 +275,20 @@ function requiredString(b: Record<string, unknown>, name: string): string {
   const v = optionalString(b, name);
   if (v === undefined || v.trim() === "") throw new HttpError(400, "badValue", `${name} is required`);
   return v;
+}
+
+function stringList(b: Record<string, unknown>, name: string): string[] | undefined {
+  const v = b[name];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new HttpError(400, "badValue", `${name} must be a list of strings`);
+  return v as string[];
+}
+
+function idList(b: Record<string, unknown>, name: string): number[] | undefined {
+  const v = b[name];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x > 0 && x <= 2147483647)) throw new HttpError(400, "badValue", `${name} must be a list of lead ids`);
+  return v as number[];
 }
 
 function optionalBoolean(b: Record<string, unknown>, name: string): boolean | undefined {

@@ -7,13 +7,14 @@
 import { ConfigError, loadConfig } from "../config";
 import { openDatabase } from "../database";
 import { createLogger } from "../logger";
-import { ROTATABLE, rotateInstanceSecret, type RotatableSecret } from "../persistence/instance-secrets";
+import { ROTATABLE, rotateInstanceSecret, rotateLinkKey, type RotatableSecret } from "../persistence/instance-secrets";
 import { allSecretLines } from "../secrets-report";
 
 const USAGE = `Usage:
   npm run secrets                         show the instance secrets
   npm run secrets -- rotate admin-token   replace the generated ADMIN_TOKEN
   npm run secrets -- rotate soap-key      replace the generated MKTOWS_ENCRYPTION_KEY
+  npm run secrets -- rotate link-key      a new unsubscribe-link key (older links work for UNSUBSCRIBE_LINK_GRACE_DAYS)
 The same DATABASE_URL / DATA_DIR as the server. With the embedded database, stop the server first.
 `;
 
@@ -31,7 +32,8 @@ export async function runSecretsCli(argv: readonly string[], io: SecretsIo): Pro
     return 0;
   }
   const rotate = command === "rotate";
-  if ((command !== undefined && !rotate) || rest.length > 0 || (rotate && !(target !== undefined && Object.hasOwn(ROTATABLE, target))) || (!rotate && target !== undefined)) {
+  const known = target !== undefined && (Object.hasOwn(ROTATABLE, target) || target === "link-key");
+  if ((command !== undefined && !rotate) || rest.length > 0 || (rotate && !known) || (!rotate && target !== undefined)) {
     io.stderr.write(`secrets: unknown arguments: ${argv.join(" ")}\n\n${USAGE}`);
     return 2;
   }
@@ -50,7 +52,7 @@ export async function runSecretsCli(argv: readonly string[], io: SecretsIo): Pro
     ADMIN_TOKEN: config.adminToken !== undefined,
     EMAIL_HASH_KEY: config.emailHashKey !== undefined,
   };
-  if (rotate) {
+  if (rotate && target !== "link-key") {
     const which = ROTATABLE[target as RotatableSecret];
     if (fromEnv[which.env]) {
       io.stderr.write(`secrets: ${which.env} is set in the environment; change it there (the database's copy is not used)\n`);
@@ -65,7 +67,10 @@ export async function runSecretsCli(argv: readonly string[], io: SecretsIo): Pro
     return 1;
   }
   try {
-    if (rotate) {
+    if (target === "link-key") {
+      const until = await rotateLinkKey(db.dataSource, config.unsubscribeLinkGraceDays);
+      io.stderr.write(`secrets: new unsubscribe-link key. Links made before keep working until ${until.toISOString()}. Restart every server process of this database.\n`);
+    } else if (rotate) {
       const which = ROTATABLE[target as RotatableSecret];
       const value = await rotateInstanceSecret(db.dataSource, target as RotatableSecret);
       io.stdout.write(`${which.env}=${value}\n`);

@@ -51,6 +51,23 @@ export function changeDataValueRow(leadId: number, emailHash: string | null, cha
   };
 }
 
+/** Unsubscribe Email (9): the email the person unsubscribed from (the link's label) as its asset. */
+export function unsubscribeEmailRow(leadId: number, emailHash: string | null, label: string, channel: Channel): NewActivity {
+  return {
+    leadId,
+    typeId: ActivityTypes.unsubscribeEmail.id,
+    typeName: ActivityTypes.unsubscribeEmail.name,
+    mktgAssetName: label,
+    attributes: [
+      { name: "Source", value: channel.source },
+      { name: "Reason", value: channel.reason },
+      { name: "Lead ID", value: String(leadId) },
+    ],
+    campaign: channel.campaign ?? null,
+    emailHash,
+  };
+}
+
 export function deleteLeadRow(lead: Lead, channel: Channel): NewActivity {
   return {
     leadId: lead.id,

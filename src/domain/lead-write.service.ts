@@ -86,6 +86,11 @@ export class LeadWriteService {
         case "erase":
           address(plan.email);
           break;
+        case "oneClick":
+          // No plaintext: a master row it creates has none ('' until a lead brings the address).
+          if (!addresses.has(plan.emailHash)) addresses.set(plan.emailHash, "");
+          if (plan.leadId !== undefined) leadIds.add(plan.leadId);
+          break;
         case "log":
           break;
       }

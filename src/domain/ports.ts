@@ -10,6 +10,8 @@ export interface LeadRepository {
   findByEmailHash(emailHash: string): Promise<Lead[]>;
   /** The most recently updated lead with that key (syncLead matching). */
   findLatestByEmailHash(emailHash: string): Promise<Lead | null>;
+  /** The leads with these ids that exist (any order). */
+  findByIds(ids: number[]): Promise<Lead[]>;
   /** The person page's search (LeadSearchService.searchLeads): any one criterion matches. */
   search(query: LeadSearchQuery): Promise<Lead[]>;
 }
@@ -28,6 +30,8 @@ export interface EmailStatusRepository {
   history(emailHash: string): Promise<EmailStatusChange[]>;
   /** Unsubscribed addresses (non-blank), in hash order after `afterHash`, for the suppression export. */
   unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]>;
+  /** Which of these addresses are unsubscribed (erased ones included), in one query. */
+  unsubscribedAmong(emailHashes: string[]): Promise<Set<string>>;
 }
 
 export interface NewActivity {

@@ -1,5 +1,5 @@
 /** Where a change came from (SPEC §4). Each channel has its Reason and Source strings. */
-export type ChannelName = "soap" | "sfdc" | "flow" | "personPage" | "adminApi" | "import";
+export type ChannelName = "soap" | "sfdc" | "flow" | "personPage" | "adminApi" | "import" | "oneClick";
 
 export interface Channel {
   readonly name: ChannelName;
@@ -17,6 +17,7 @@ export const Channels = {
   personPage: { name: "personPage", reason: "Manual person edit", source: "Lead update" },
   adminApi: { name: "adminApi", reason: "Admin API", source: "Admin API" },
   import: { name: "import", reason: "List import", source: "Import" },
+  oneClick: { name: "oneClick", reason: "One-click unsubscribe", source: "Email unsubscribe" },
   flow: (program?: string, campaign?: string): Channel =>
     program && campaign
       ? {
@@ -114,6 +115,7 @@ export interface Activity {
 }
 
 export const ActivityTypes = {
+  unsubscribeEmail: { id: 9, name: "Unsubscribe Email", filter: "UnsubscribeEmail" },
   newLead: { id: 12, name: "New Lead", filter: "NewLead" },
   changeDataValue: { id: 13, name: "Change Data Value", filter: "ChangeDataValue" },
   mergeLeads: { id: 32, name: "Merge Leads", filter: "MergeLeads" },

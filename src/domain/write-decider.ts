@@ -5,7 +5,7 @@
  * key sees the earlier plan's result (a batch that creates an address and then updates it
  * updates the lead it created).
  */
-import { booleanText, changeDataValueRow, deleteLeadRow, newLeadRow, type ValueChange } from "./activity-log.service";
+import { booleanText, changeDataValueRow, deleteLeadRow, newLeadRow, unsubscribeEmailRow, type ValueChange } from "./activity-log.service";
 import { applyInput, fieldChanges, flagChange, scopeOf, withoutAddress } from "./write-values";
 import { emailKey, type EmailHasher } from "./email";
 import { decideOnCreate, decideOnUpdate, type FlagDecision } from "./email-status.policy";
@@ -62,6 +62,8 @@ class Fold {
         return this.merge(plan.winnerId, plan.loserIds, plan.channel);
       case "unsubscribeAddress":
         return this.unsubscribeAddress(plan.email, plan.channel);
+      case "oneClick":
+        return this.oneClick(plan.emailHash, plan.leadId, plan.label, plan.channel);
       case "erase":
         return this.erase(plan.email, plan.channel);
       case "log":
@@ -279,6 +281,27 @@ class Fold {
     const hash = this.requiredHash(email);
     if (this.state.statusOf(hash)) return { status: "UPDATED", others: [], unchanged: true };
     return { status: "UPDATED", others: this.setAddressStatus(hash, email, true, null, undefined, { channel, requestedUnsubscribed: true }) };
+  }
+
+  /**
+   * A one-click unsubscribe (D1, idempotent): the lead the link was made for (else the address's
+   * latest lead) gets the channel's row and an Unsubscribe Email row with the link's label; the
+   * other leads the usual propagation rows. An address with no lead is unsubscribed all the same.
+   */
+  private oneClick(hash: string, leadId: number | undefined, label: string | undefined, channel: WriteIntent["channel"]): WriteDone {
+    if (this.state.statusOf(hash)) return { status: "UPDATED", others: [], unchanged: true };
+    const withAddress = this.state.leadsWithHash(hash);
+    const lead = withAddress.find((l) => l.id === leadId) ?? this.state.latestWithHash(hash);
+    if (lead) {
+      const next = cloneLead(lead);
+      next.unsubscribed = true;
+      this.state.write(lead, next);
+      const id = lead.id;
+      this.state.activities.push(() => changeDataValueRow(id, hash, { field: "Unsubscribed", displayName: "Unsubscribed", oldValue: booleanText(false), newValue: booleanText(true) }, channel));
+      this.state.activities.push(() => unsubscribeEmailRow(id, hash, label ?? "", channel));
+    }
+    const others = this.setAddressStatus(hash, "", true, lead ?? null, lead ? SystemReasons.propagate : undefined, { channel, requestedUnsubscribed: true });
+    return { status: "UPDATED", ...(lead ? { lead } : {}), others };
   }
 
   /** Erasure: every lead with the address is deleted, its plaintext goes, it stays unsubscribed (reason erased). */

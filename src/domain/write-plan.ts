@@ -37,6 +37,11 @@ export type WritePlan =
   | { readonly op: "merge"; readonly winnerId: number; readonly loserIds: readonly number[]; readonly channel: Channel }
   /** An unsubscribe of an address rather than of a lead (an import's unsubscribe list). */
   | { readonly op: "unsubscribeAddress"; readonly email: string; readonly channel: Channel }
+  /**
+   * A one-click unsubscribe link (SPEC §4): the address by its hash (the link carries no
+   * plaintext), the lead the link was made for, and the link's label (the email's name).
+   */
+  | { readonly op: "oneClick"; readonly emailHash: string; readonly leadId?: number; readonly label?: string; readonly channel: Channel }
   /** Erasure (SPEC §1): every lead with the address goes, the address stays unsubscribed. */
   | { readonly op: "erase"; readonly email: string; readonly channel: Channel }
   /** Activity rows of a change outside the lead tables (list membership), written with the unit. */

@@ -27,6 +27,8 @@ export interface InstanceSecrets {
   readonly mktowsUserId: string;
   readonly mktowsEncryptionKey: string;
   readonly adminToken: string;
+  /** Signs unsubscribe links: the current key, and the one before a rotation while it is still accepted. */
+  readonly linkKeys: { readonly current: string; readonly previous?: { readonly secret: string; readonly until: Date } };
   /** Names of the secrets this start generated (to print once). */
   readonly generated: string[];
 }
@@ -72,7 +74,11 @@ export async function loadInstanceSecrets(dataSource: DataSource, env: SecretsFr
     mktowsEncryptionKey = await stored("mktows_encryption_key", ROTATABLE["soap-key"].make);
   }
   const adminToken = env.adminToken ?? (await stored("admin_token", ROTATABLE["admin-token"].make));
-  return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, generated };
+  const linkKeys = {
+    current: await stored("unsubscribe_link_key", () => randomBytes(32).toString("base64url")),
+    ...(await previousLinkKey(dataSource)),
+  };
+  return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, linkKeys, generated };
 }
 
 /** A value that tells whether a key is the database's key without revealing it. */
@@ -86,4 +92,29 @@ export async function rotateInstanceSecret(dataSource: DataSource, which: Rotata
   const value = make();
   await dataSource.query(`INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [name, value]);
   return value;
+}
+
+async function previousLinkKey(dataSource: DataSource): Promise<{ previous?: { secret: string; until: Date } }> {
+  const rows = rowsOf(await dataSource.query(`SELECT name, value FROM instance_secret WHERE name IN ('unsubscribe_link_key_previous', 'unsubscribe_link_key_previous_until')`));
+  const secret = rows.find((r) => r.name === "unsubscribe_link_key_previous")?.value;
+  const until = rows.find((r) => r.name === "unsubscribe_link_key_previous_until")?.value;
+  return typeof secret === "string" && typeof until === "string" ? { previous: { secret, until: new Date(until) } } : {};
+}
+
+/**
+ * A new unsubscribe-link key; links signed with the one it replaces keep working for
+ * `graceDays` (then they are 404). Returns when the old links stop working.
+ */
+export async function rotateLinkKey(dataSource: DataSource, graceDays: number): Promise<Date> {
+  const until = new Date(Date.now() + graceDays * 86400_000);
+  await dataSource.transaction(async (m) => {
+    const [current] = rowsOf(await m.query(`SELECT value FROM instance_secret WHERE name = 'unsubscribe_link_key' FOR UPDATE`));
+    const upsert = `INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`;
+    if (current) {
+      await m.query(upsert, ["unsubscribe_link_key_previous", String(current.value)]);
+      await m.query(upsert, ["unsubscribe_link_key_previous_until", until.toISOString()]);
+    }
+    await m.query(upsert, ["unsubscribe_link_key", randomBytes(32).toString("base64url")]);
+  });
+  return until;
 }

@@ -28,6 +28,7 @@ const CHANNEL_LABELS: Record<ChannelName, string> = {
   personPage: "Person page",
   adminApi: "Admin API",
   import: "Import",
+  oneClick: "One-click unsubscribe link",
 };
 
 export function channelLabel(name: string): string {

@@ -37,6 +37,12 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
     }));
   }
 
+  async unsubscribedAmong(emailHashes: string[]): Promise<Set<string>> {
+    if (emailHashes.length === 0) return new Set();
+    const rows = rowsOf(await this.manager.query(`SELECT email_hash FROM email_status WHERE unsubscribed AND email_hash = ANY($1)`, [emailHashes]));
+    return new Set(rows.map((r) => String(r.email_hash)));
+  }
+
   async unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]> {
     return rowsOf(await this.manager.query(UNSUBSCRIBED_PAGE, [afterHash, limit])).map(toStatus);
   }

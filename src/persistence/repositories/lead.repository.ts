@@ -37,6 +37,10 @@ export class TypeOrmLeadRepository implements LeadRepository {
     return this.manager.findOne(LeadEntity, { where: { emailHash }, order: { updatedAt: "DESC", id: "DESC" } });
   }
 
+  findByIds(ids: number[]): Promise<Lead[]> {
+    return ids.length ? this.manager.findBy(LeadEntity, { id: In(ids) }) : Promise.resolve([]);
+  }
+
   async search(query: LeadSearchQuery): Promise<Lead[]> {
     const rows = rowsOf(await this.manager.query(SEARCH_LEADS, [query.id ?? null, query.emailKeyPart ?? null, query.namePart ?? null, query.limit]));
     const ids = rows.map((r) => Number(r.id));
