@@ -34,6 +34,8 @@ import { createPersonPageRouter } from "./web/person-page.router";
 import { createOneClickRouter } from "./web/one-click.router";
 import { OneClickService } from "./domain/one-click.service";
 import { LinkSigner } from "./domain/unsubscribe-link";
+import { SqlOutboxStore } from "./persistence/webhook-outbox";
+import { WebhookDispatcher } from "./webhook/dispatcher";
 
 export interface Application {
   readonly url: string;
@@ -51,7 +53,13 @@ export interface StartOptions {
 export async function startApplication(config: Config, logger: Logger, options: StartOptions = {}): Promise<Application> {
   const pool: { dataSource?: DataSource } = {};
   const metrics = new Metrics(() => poolStats(pool.dataSource));
-  const database = await openDatabase(config, logger, { onStatusChanged: (e) => metrics.statusChanged(e) });
+  const webhook: { dispatcher?: WebhookDispatcher } = {};
+  const database = await openDatabase(config, logger, {
+    onStatusChanged: (e) => {
+      metrics.statusChanged(e);
+      webhook.dispatcher?.poke();
+    },
+  });
   try {
     options.onSecrets?.(database.secrets);
     const { dataSource, secrets, hasher, writes, tx, fields, fieldRegistry, leads } = database;
@@ -64,6 +72,12 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const batches = new BatchSyncService({ tx, leads });
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
+    const outbox = new SqlOutboxStore(dataSource);
+    if (config.webhook) {
+      const dispatcher = new WebhookDispatcher(outbox, config.webhook, logger);
+      webhook.dispatcher = dispatcher;
+      metrics.outbox = () => dispatcher.depth;
+    }
     const links = new LinkSigner({ secret: secrets.linkKeys.current }, secrets.linkKeys.previous ? [secrets.linkKeys.previous] : []);
     const oneClick = new OneClickService({ tx, hasher, writes, links });
     const sfdc = config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined;
@@ -125,6 +139,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         sfdc,
         oneClick,
         publicUrl: config.publicUrl,
+        outbox: config.webhook ? outbox : undefined,
       }),
     );
     app.use(
@@ -169,6 +184,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
       server.listen(config.port, config.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    webhook.dispatcher?.start();
     return {
       url: `${config.tls ? "https" : "http"}://127.0.0.1:${port}`,
       secrets,
@@ -189,6 +205,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         await closed;
         clearInterval(sweep);
         clearTimeout(timer);
+        await webhook.dispatcher?.stop();
         await database.close();
       },
     };

@@ -53,7 +53,15 @@ export interface Config {
   /** How long unsubscribe links signed with the key before a rotation keep working. */
   readonly unsubscribeLinkGraceDays: number;
   /** Pushed changes of address status (issue 14): where, and the signing secret. */
-  readonly webhook?: { readonly url: string; readonly secret: string; readonly timeoutMs: number };
+  readonly webhook?: {
+    readonly url: string;
+    readonly secret: string;
+    readonly timeoutMs: number;
+    readonly retryBaseMs: number;
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly retentionDays: number;
+  };
   /** Users from MKTOWS_USERS_FILE (besides MKTOWS_USER_ID). */
   readonly apiUsers: ApiUserConfig[];
 }
@@ -124,19 +132,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownDrainMs: int("SHUTDOWN_DRAIN_MS", 10000, 0, 600000),
     http: httpLimits(int),
     unsubscribeLinkGraceDays: int("UNSUBSCRIBE_LINK_GRACE_DAYS", 90, 0, 3650),
-    webhook: webhookFrom(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), int("WEBHOOK_TIMEOUT_MS", 10000, 100, 120000)),
+    webhook: webhookFrom(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), {
+      timeoutMs: int("WEBHOOK_TIMEOUT_MS", 10000, 100, 120000),
+      retryBaseMs: int("WEBHOOK_RETRY_BASE_MS", 1000, 10, 3600000),
+      leaseMs: int("WEBHOOK_LEASE_MS", 60000, 200, 3600000),
+      pollMs: int("WEBHOOK_POLL_MS", 1000, 50, 600000),
+      retentionDays: int("WEBHOOK_RETENTION_DAYS", 7, 0, 3650),
+    }),
     authThrottle: { maxFailures: int("AUTH_MAX_FAILURES", 20, 1, 1000000), windowSeconds: int("AUTH_FAILURE_WINDOW_SECONDS", 60, 1, 86400) },
     apiUsers: usersFrom(get("MKTOWS_USERS_FILE"), cwd),
     tls: tlsFrom(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"), cwd),
   };
 }
 
-function webhookFrom(url: string | undefined, secret: string | undefined, timeoutMs: number): Config["webhook"] {
+function webhookFrom(url: string | undefined, secret: string | undefined, timing: Omit<NonNullable<Config["webhook"]>, "url" | "secret">): Config["webhook"] {
   if (!url && !secret) return undefined;
   if (!url || !secret) throw new ConfigError("set both WEBHOOK_URL and WEBHOOK_SECRET, or neither");
   if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError("WEBHOOK_URL must be an http:// or https:// URL");
   if (secret.length < 16) throw new ConfigError(`WEBHOOK_SECRET must be at least 16 characters (it is ${secret.length})`);
-  return { url, secret, timeoutMs };
+  if (timing.leaseMs <= timing.timeoutMs) throw new ConfigError("WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS (a lease must outlast a delivery)");
+  return { url, secret, ...timing };
 }
 
 function httpLimits(int: (name: string, fallback: number, min: number, max: number) => number): Config["http"] {

@@ -73,6 +73,9 @@ export class Metrics {
   readonly statusChanges = new Counter("mktows_email_status_changes_total", "Committed changes of an address's status (unsubscribe or resubscribe) by channel.");
   readonly propagated = new Counter("mktows_propagated_leads_total", "Other leads whose Unsubscribed changed because their address's status changed (committed).");
 
+  /** The webhook outbox's undelivered events and the oldest one's age, when a webhook is configured. */
+  outbox: (() => { count: number; oldestSeconds: number }) | undefined;
+
   constructor(private readonly pool: () => PoolStats | undefined = () => undefined) {}
 
   soapRequest(operation: string, outcome: "ok" | "fault", code: number | undefined, seconds: number): void {
@@ -84,6 +87,19 @@ export class Metrics {
   statusChanged(e: { unsubscribed: boolean; channel: string; propagatedTo: number }): void {
     this.statusChanges.inc({ to: e.unsubscribed ? "unsubscribed" : "subscribed", channel: e.channel });
     this.propagated.inc({}, e.propagatedTo);
+  }
+
+  private outboxGauges(): string {
+    const o = this.outbox?.();
+    if (!o) return "";
+    return [
+      "# HELP mktows_webhook_outbox_events Undelivered webhook events (all processes of the database).",
+      "# TYPE mktows_webhook_outbox_events gauge",
+      `mktows_webhook_outbox_events ${o.count}`,
+      "# HELP mktows_webhook_outbox_oldest_seconds Age of the oldest undelivered webhook event.",
+      "# TYPE mktows_webhook_outbox_oldest_seconds gauge",
+      `mktows_webhook_outbox_oldest_seconds ${o.oldestSeconds}`,
+    ].join("\n");
   }
 
   render(): string {
@@ -106,6 +122,7 @@ export class Metrics {
         this.statusChanges.render(),
         this.propagated.render(),
         gauges,
+        this.outboxGauges(),
         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n" + `process_resident_memory_bytes ${mem.rss}`,
       ]
         .filter(Boolean)

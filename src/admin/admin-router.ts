@@ -15,6 +15,7 @@ import type { CampaignService } from "../domain/campaign.service";
 import type { FieldRegistry } from "../domain/field-registry";
 import type { SfdcSyncService } from "../domain/sfdc-sync.service";
 import type { OneClickService } from "../domain/one-click.service";
+import type { OutboxStore } from "../domain/outbox-ports";
 import { setField } from "../domain/lead-fields";
 import { badTextMessage } from "../domain/text";
 import { findBadRequestText } from "../web/request-text";
@@ -35,6 +36,8 @@ export interface AdminDeps {
   readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
   /** Unsubscribe links and the suppression check. */
   readonly oneClick?: Pick<OneClickService, "links" | "check">;
+  /** The webhook outbox, when a webhook is configured. */
+  readonly outbox?: Pick<OutboxStore, "failures" | "replayFrom">;
   /** PUBLIC_URL: the base of unsubscribe links (else the request's own). */
   readonly publicUrl?: string;
   /** The Salesforce channel, when configured (its kept notifications). */
@@ -138,6 +141,20 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const emails = stringList(objectBody(req), "emails");
     if (!emails) throw new HttpError(400, "badValue", "emails is required");
     res.json(await deps.oneClick.check(emails));
+  });
+
+  router.get("/webhook/failed", async (_req, res) => {
+    if (!deps.outbox) throw new HttpError(404, "notFound", "no webhook is configured (WEBHOOK_URL)");
+    const rows = await deps.outbox.failures(1000);
+    res.json({ events: rows.map((e) => ({ eventId: e.eventId, address: e.email || null, unsubscribed: e.unsubscribed, at: e.at, channel: e.channel, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })) });
+  });
+
+  router.post("/webhook/replay", async (req, res) => {
+    if (!deps.outbox) throw new HttpError(404, "notFound", "no webhook is configured (WEBHOOK_URL)");
+    const fromEventId = requiredString(objectBody(req), "fromEventId");
+    const queued = await deps.outbox.replayFrom(fromEventId);
+    if (queued === null) throw new HttpError(404, "notFound", `no event ${fromEventId.slice(0, 40)} (delivered events are kept WEBHOOK_RETENTION_DAYS)`);
+    res.json({ queued });
   });
 
   router.post("/lists", async (req, res) => {

@@ -1,4 +1,5 @@
 import type { EntityManager, QueryRunner } from "typeorm";
+import { outboxEnabled } from "../outbox-flag";
 import { ConcurrentChangeError } from "../../domain/errors";
 import type { NewActivity, WriteStore } from "../../domain/ports";
 import type { EmailStatus, Lead } from "../../domain/types";
@@ -43,9 +44,15 @@ const INSERT_HISTORY = `
   INSERT INTO email_status_history (email_hash, email, unsubscribed, channel, reason, source, lead_id, at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[])`;
 
-/** erasure: the addresses' plaintext goes from their master rows and history; hashes and statuses stay (SPEC §1). */
+/** The webhook outbox (issue 14): the same rows as the history, sent after commit. */
+const INSERT_OUTBOX = `
+  INSERT INTO webhook_outbox (email_hash, email, unsubscribed, channel, reason, source, at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`;
+
+/** erasure: the addresses' plaintext goes from their master rows, history and outbox; hashes and statuses stay (SPEC §1). */
 const BLANK_ADDRESSES = `
-  WITH s AS (UPDATE email_status SET email = '' WHERE email_hash = ANY($1::text[]))
+  WITH s AS (UPDATE email_status SET email = '' WHERE email_hash = ANY($1::text[])),
+       o AS (UPDATE webhook_outbox SET email = '' WHERE email_hash = ANY($1::text[]))
   UPDATE email_status_history SET email = '' WHERE email_hash = ANY($1::text[])`;
 
 /** erasure: activity rows that named an erased address, rewritten without it. */
@@ -224,6 +231,26 @@ export class SqlWriteStore implements WriteStore {
       changes.map((c) => leadIdOf(c)),
       changes.map((c) => c.change.at),
     ]);
+    if (outboxEnabled(this.manager.connection)) {
+      // The email each change leaves on the master row (a change with '' keeps the stored one).
+      const emails = await this.currentEmails(changes);
+      await this.manager.query(INSERT_OUTBOX, [
+        changes.map((c) => c.emailHash),
+        changes.map((c) => (c.email !== "" ? c.email : (emails.get(c.emailHash) ?? ""))),
+        changes.map((c) => c.change.unsubscribed),
+        changes.map((c) => c.change.channel),
+        changes.map((c) => c.change.reason),
+        changes.map((c) => c.change.source),
+        changes.map((c) => c.change.at),
+      ]);
+    }
+  }
+
+  private async currentEmails(changes: readonly MasterChange[]): Promise<Map<string, string>> {
+    const missing = [...new Set(changes.filter((c) => c.email === "").map((c) => c.emailHash))];
+    if (missing.length === 0) return new Map();
+    const rows = rowsOf(await this.manager.query(`SELECT email_hash, email FROM email_status WHERE email_hash = ANY($1::text[])`, [missing]));
+    return new Map(rows.map((r) => [String(r.email_hash), String(r.email)]));
   }
 }
 
