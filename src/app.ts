@@ -20,7 +20,7 @@ import { ListService } from "./domain/list.service";
 import { SfdcSyncService } from "./domain/sfdc-sync.service";
 import type { Logger } from "./logger";
 import { Metrics, type PoolStats } from "./metrics";
-import type { InstanceSecrets } from "./persistence/instance-secrets";
+import { loadLinkKeys, type InstanceSecrets } from "./persistence/instance-secrets";
 import { openDatabase } from "./database";
 import { AuthThrottle } from "./auth-throttle";
 import { SqlUiSessionRevocations } from "./persistence/ui-sessions";
@@ -33,7 +33,6 @@ import { LeadSearchService } from "./domain/lead-search.service";
 import { createPersonPageRouter } from "./web/person-page.router";
 import { createOneClickRouter } from "./web/one-click.router";
 import { OneClickService } from "./domain/one-click.service";
-import { LinkSigner } from "./domain/unsubscribe-link";
 import { SqlOutboxStore } from "./persistence/webhook-outbox";
 import { WebhookDispatcher } from "./webhook/dispatcher";
 
@@ -73,13 +72,16 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
     const outbox = new SqlOutboxStore(dataSource);
+    // The outbox is filled by a trigger while the database's webhook setting is on: a process
+    // with WEBHOOK_URL turns it on for every process and command of the database.
+    if (config.webhook) await outbox.setEnabled(true);
+    else if (await outbox.enabled()) logger.log("warn", "the webhook outbox of this database is on (another process has WEBHOOK_URL); this process writes events but does not send them", {});
     if (config.webhook) {
       const dispatcher = new WebhookDispatcher(outbox, config.webhook, logger);
       webhook.dispatcher = dispatcher;
       metrics.outbox = () => dispatcher.depth;
     }
-    const links = new LinkSigner({ secret: secrets.linkKeys.current }, secrets.linkKeys.previous ? [secrets.linkKeys.previous] : []);
-    const oneClick = new OneClickService({ tx, hasher, writes, links });
+    const oneClick = new OneClickService({ tx, hasher, writes, linkKeys: () => loadLinkKeys(dataSource) });
     const sfdc = config.sfdcOrganizationId ? new SfdcSyncService({ tx, hasher, leads, organizationId: config.sfdcOrganizationId }) : undefined;
     // The user of MKTOWS_USER_ID (or the generated one), then those of MKTOWS_USERS_FILE.
     const users = new Map<string, ApiUser>([[secrets.mktowsUserId, { id: secrets.mktowsUserId, encryptionKey: secrets.mktowsEncryptionKey }]]);
@@ -139,7 +141,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         sfdc,
         oneClick,
         publicUrl: config.publicUrl,
-        outbox: config.webhook ? outbox : undefined,
+        outbox,
       }),
     );
     app.use(

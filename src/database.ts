@@ -14,7 +14,6 @@ import { LeadWriteService } from "./domain/lead-write.service";
 import type { TransactionRunner } from "./domain/ports";
 import type { Logger } from "./logger";
 import { createDataSource, migrate } from "./persistence/data-source";
-import { enableOutbox } from "./persistence/outbox-flag";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./persistence/embedded-database";
 import { loadInstanceSecrets, type InstanceSecrets } from "./persistence/instance-secrets";
 import { TypeOrmTransactionRunner } from "./persistence/transaction-runner";
@@ -65,8 +64,6 @@ export async function openDatabase(config: Config, logger: Logger, options: Data
       hasher,
     });
     await dataSource.initialize();
-    // With a webhook, every status change also goes to the outbox (in its transaction).
-    if (config.webhook) enableOutbox(dataSource);
     // PGlite behind a socket (ours, or one a test or operator started) is one shared session:
     // see readsInTransactions. Its advisory locks exclude nothing, and it is one process's anyway.
     const version = String((await dataSource.query("SELECT version() AS v"))[0]?.v ?? "");

@@ -37,7 +37,7 @@ export interface AdminDeps {
   /** Unsubscribe links and the suppression check. */
   readonly oneClick?: Pick<OneClickService, "links" | "check">;
   /** The webhook outbox, when a webhook is configured. */
-  readonly outbox?: Pick<OutboxStore, "failures" | "replayFrom">;
+  readonly outbox?: Pick<OutboxStore, "failures" | "replayFrom" | "setEnabled">;
   /** PUBLIC_URL: the base of unsubscribe links (else the request's own). */
   readonly publicUrl?: string;
   /** The Salesforce channel, when configured (its kept notifications). */
@@ -144,17 +144,24 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.get("/webhook/failed", async (_req, res) => {
-    if (!deps.outbox) throw new HttpError(404, "notFound", "no webhook is configured (WEBHOOK_URL)");
+    if (!deps.outbox) throw new HttpError(404, "notFound", "no such admin endpoint");
     const rows = await deps.outbox.failures(1000);
     res.json({ events: rows.map((e) => ({ eventId: e.eventId, address: e.email || null, unsubscribed: e.unsubscribed, at: e.at, channel: e.channel, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })) });
   });
 
   router.post("/webhook/replay", async (req, res) => {
-    if (!deps.outbox) throw new HttpError(404, "notFound", "no webhook is configured (WEBHOOK_URL)");
+    if (!deps.outbox) throw new HttpError(404, "notFound", "no such admin endpoint");
     const fromEventId = requiredString(objectBody(req), "fromEventId");
     const queued = await deps.outbox.replayFrom(fromEventId);
     if (queued === null) throw new HttpError(404, "notFound", `no event ${fromEventId.slice(0, 40)} (delivered events are kept WEBHOOK_RETENTION_DAYS)`);
     res.json({ queued });
+  });
+
+  // Stops writing webhook events for this database (until a process starts with WEBHOOK_URL again).
+  router.delete("/webhook", async (_req, res) => {
+    if (!deps.outbox) throw new HttpError(404, "notFound", "no such admin endpoint");
+    await deps.outbox.setEnabled(false);
+    res.status(204).end();
   });
 
   router.post("/lists", async (req, res) => {

@@ -69,7 +69,7 @@ export async function runSecretsCli(argv: readonly string[], io: SecretsIo): Pro
   try {
     if (target === "link-key") {
       const until = await rotateLinkKey(db.dataSource, config.unsubscribeLinkGraceDays);
-      io.stderr.write(`secrets: new unsubscribe-link key. Links made before keep working until ${until.toISOString()}. Restart every server process of this database.\n`);
+      io.stderr.write(`secrets: new unsubscribe-link key (running processes take it within a minute). Links made before keep working until ${until.toISOString()}.\n`);
     } else if (rotate) {
       const which = ROTATABLE[target as RotatableSecret];
       const value = await rotateInstanceSecret(db.dataSource, target as RotatableSecret);

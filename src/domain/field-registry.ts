@@ -21,7 +21,8 @@ export class FieldRegistry {
 
   /** Reloads the declared fields; true when the catalogue changed. */
   async refresh(): Promise<boolean> {
-    const custom = await this.deps.tx.run((repos) => repos.fields.all());
+    // A reserved name declared before they were refused is left out: unknown (20105), never stored.
+    const custom = (await this.deps.tx.run((repos) => repos.fields.all())).filter((f) => !isReservedFieldName(f.name));
     if (custom.length === this.customCount) return false;
     this.catalogue = new FieldCatalogue(custom);
     this.customCount = custom.length;

@@ -9,7 +9,7 @@ import { InvalidValueError } from "./errors";
 import type { LeadWriteService } from "./lead-write.service";
 import type { TransactionRunner } from "./ports";
 import { Channels } from "./types";
-import type { LinkClaims, LinkSigner } from "./unsubscribe-link";
+import { LinkSigner, type LinkClaims, type LinkKey } from "./unsubscribe-link";
 
 export const MAX_LINKS_PER_CALL = 10_000;
 
@@ -27,9 +27,29 @@ export class OneClickService {
       readonly tx: TransactionRunner;
       readonly hasher: EmailHasher;
       readonly writes: Pick<LeadWriteService, "run">;
-      readonly links: LinkSigner;
+      /** The link keys as stored now (a rotation by another process or the CLI shows here without a restart). */
+      readonly linkKeys: () => Promise<{ current: LinkKey; previous: LinkKey[] }>;
     },
   ) {}
+
+  private cached: { signer: LinkSigner; at: number } | undefined;
+
+  /** The keys, re-read every minute, and at once (at most twice a second) for a token of a key not known yet. */
+  private async signer(stale = false): Promise<LinkSigner> {
+    const now = Date.now();
+    const age = this.cached ? now - this.cached.at : Infinity;
+    if (age > 60_000 || (stale && age > 500)) {
+      const keys = await this.deps.linkKeys();
+      this.cached = { signer: new LinkSigner(keys.current, keys.previous), at: now };
+    }
+    return (this.cached as { signer: LinkSigner }).signer;
+  }
+
+  private async verify(token: string): Promise<LinkClaims | null> {
+    const signer = await this.signer();
+    if (signer.knowsKeyOf(token)) return signer.verify(token);
+    return (await this.signer(true)).verify(token);
+  }
 
   /** Tokens for these addresses, or for the addresses of these leads, each with an optional label. */
   async links(request: { emails?: readonly string[]; leadIds?: readonly number[]; label?: string }): Promise<LinkResult[]> {
@@ -39,17 +59,26 @@ export class OneClickService {
     if (request.label !== undefined && request.label.length > 255) throw new InvalidValueError("label is longer than 255 characters");
     const label = request.label?.trim() || undefined;
     const out: LinkResult[] = [];
+    const remembered: { emailHash: string; email: string }[] = [];
     for (const email of request.emails ?? []) {
       const key = addressKey(email);
-      out.push(key ? { email, token: this.deps.links.sign({ emailHash: this.deps.hasher(key), label }) } : { email, error: "not an email address" });
+      if (!key) {
+        out.push({ email, error: "not an email address" });
+        continue;
+      }
+      const emailHash = this.deps.hasher(key);
+      remembered.push({ emailHash, email: email.trim() });
+      out.push({ email, token: (await this.signer()).sign({ emailHash, label }) });
     }
+    // The token has no plaintext: the master row keeps it, for the suppression export and the webhook.
+    if (remembered.length) await this.deps.tx.run((repos) => repos.writes.rememberAddresses(remembered));
     if (request.leadIds?.length) {
       const leads = new Map((await this.deps.tx.read((repos) => repos.leads.findByIds([...new Set(request.leadIds)]))).map((l) => [l.id, l]));
       for (const leadId of request.leadIds) {
         const lead = leads.get(leadId);
         if (!lead) out.push({ leadId, error: "no such lead" });
         else if (!lead.email || !lead.emailHash) out.push({ leadId, error: "the lead has no email address" });
-        else out.push({ email: lead.email, leadId, token: this.deps.links.sign({ emailHash: lead.emailHash, leadId, label }) });
+        else out.push({ email: lead.email, leadId, token: (await this.signer()).sign({ emailHash: lead.emailHash, leadId, label }) });
       }
     }
     return out;
@@ -57,7 +86,7 @@ export class OneClickService {
 
   /** What a link's page shows; null for a token that is not one of ours. Reads only. */
   async view(token: string): Promise<LinkView | null> {
-    const claims = this.deps.links.verify(token);
+    const claims = await this.verify(token);
     if (!claims) return null;
     const status = await this.deps.tx.read((repos) => repos.emailStatuses.find(claims.emailHash));
     return { maskedEmail: status?.email ? mask(status.email) : null, unsubscribed: status?.unsubscribed ?? false };
@@ -65,7 +94,7 @@ export class OneClickService {
 
   /** The one-click unsubscribe; false for a token that is not one of ours (nothing changes). */
   async unsubscribe(token: string): Promise<boolean> {
-    const claims: LinkClaims | null = this.deps.links.verify(token);
+    const claims = await this.verify(token);
     if (!claims) return false;
     const [result] = await this.deps.writes.run([{ op: "oneClick", emailHash: claims.emailHash, leadId: claims.leadId, label: claims.label, channel: Channels.oneClick }]);
     if ("error" in result) throw result.error;

@@ -15,10 +15,14 @@ export interface OutboxEvent {
 
 export interface OutboxStore {
   /** Leases up to `limit` events that may be sent now: each the oldest undelivered one of its address. */
-  lease(limit: number, leaseMs: number): Promise<OutboxEvent[]>;
-  delivered(id: number): Promise<void>;
-  /** A failed attempt: sent again at `retryAt`. */
-  failed(id: number, error: string, retryAt: Date): Promise<void>;
+  lease(limit: number, leaseMs: number, owner: string): Promise<OutboxEvent[]>;
+  /** Marks a leased event delivered; nothing when `owner` no longer holds the lease. */
+  delivered(id: number, owner: string): Promise<void>;
+  /** A failed attempt: sent again at `retryAt` (by the lease's owner only). */
+  failed(id: number, error: string, retryAt: Date, owner: string): Promise<void>;
+  /** Whether the database writes outbox rows (every process and command, whatever its configuration). */
+  setEnabled(on: boolean): Promise<void>;
+  enabled(): Promise<boolean>;
   /** Undelivered events and the age of the oldest, in seconds (0 when none). */
   depth(): Promise<{ count: number; oldestSeconds: number }>;
   /** Undelivered events that failed at least once, oldest first. */

@@ -91,6 +91,8 @@ export interface WriteStore {
   lockForWrite(request: import("./write-plan").LockRequest): Promise<import("./write-plan").LockedSnapshot>;
   /** Writes a decided outcome in a fixed number of statements; new leads get their ids. */
   apply(outcome: import("./write-plan").WriteOutcome): Promise<void>;
+  /** Keeps the plaintext of addresses a link names by hash (no status changes). */
+  rememberAddresses(addresses: readonly { emailHash: string; email: string }[]): Promise<void>;
 }
 
 export interface Repositories {

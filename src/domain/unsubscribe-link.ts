@@ -36,13 +36,18 @@ export class LinkSigner {
     return `${id}.${payload}.${mac(key, `${id}.${payload}`)}`;
   }
 
+  /** Whether the token names a key this signer has (an unknown one may be newer: reload the keys). */
+  knowsKeyOf(token: string): boolean {
+    return this.keys.some((k) => token.startsWith(`${k.id}.`));
+  }
+
   /** The claims of a token this instance signed with a key still accepted, or null. */
   verify(token: string): LinkClaims | null {
     const m = /^([0-9a-f]{8})\.([A-Za-z0-9_-]{10,2000})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!m) return null;
     const [, id, payload, given] = m;
     const key = this.keys.find((k) => k.id === id);
-    if (!key || (key.until && key.until.getTime() < this.now().getTime())) return null;
+    if (!key || (key.until && !(key.until.getTime() >= this.now().getTime()))) return null;
     const expected = Buffer.from(mac(key.key, `${id}.${payload}`));
     if (!timingSafeEqual(Buffer.from(given), expected)) return null;
     let v: unknown;

@@ -12,10 +12,11 @@ import { SfdcSync1764180000000 } from "./migrations/1764180000000-sfdc-sync";
 import { LockForWrite1764200000000 } from "./migrations/1764200000000-lock-for-write";
 import { Hardening1764210000000 } from "./migrations/1764210000000-hardening";
 import { WebhookOutbox1764220000000 } from "./migrations/1764220000000-webhook-outbox";
+import { AddressPlaintext1764230000000 } from "./migrations/1764230000000-address-plaintext";
 import { createLeadSubscriber } from "./subscribers/lead.subscriber";
 
 export const entities = [LeadEntity, EmailStatusEntity, EmailStatusHistoryEntity, ActivityEntity, PartitionEntity, WorkspaceEntity];
-export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000, LockForWrite1764200000000, Hardening1764210000000, WebhookOutbox1764220000000];
+export const migrations = [InitialSchema1764140000000, Surface1764150000000, SfdcSync1764180000000, LockEmailStatus1764190000000, LockForWrite1764200000000, Hardening1764210000000, WebhookOutbox1764220000000, AddressPlaintext1764230000000];
 
 export interface DataSourceOptions {
   readonly url: string;

@@ -27,8 +27,6 @@ export interface InstanceSecrets {
   readonly mktowsUserId: string;
   readonly mktowsEncryptionKey: string;
   readonly adminToken: string;
-  /** Signs unsubscribe links: the current key, and the one before a rotation while it is still accepted. */
-  readonly linkKeys: { readonly current: string; readonly previous?: { readonly secret: string; readonly until: Date } };
   /** Names of the secrets this start generated (to print once). */
   readonly generated: string[];
 }
@@ -74,11 +72,9 @@ export async function loadInstanceSecrets(dataSource: DataSource, env: SecretsFr
     mktowsEncryptionKey = await stored("mktows_encryption_key", ROTATABLE["soap-key"].make);
   }
   const adminToken = env.adminToken ?? (await stored("admin_token", ROTATABLE["admin-token"].make));
-  const linkKeys = {
-    current: await stored("unsubscribe_link_key", () => randomBytes(32).toString("base64url")),
-    ...(await previousLinkKey(dataSource)),
-  };
-  return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, linkKeys, generated };
+  // The unsubscribe-link key: made here once; read by loadLinkKeys (it changes without a restart).
+  await stored("unsubscribe_link_key", () => randomBytes(32).toString("base64url"));
+  return { emailHashKey, mktowsUserId, mktowsEncryptionKey, adminToken, generated };
 }
 
 /** A value that tells whether a key is the database's key without revealing it. */
@@ -94,26 +90,43 @@ export async function rotateInstanceSecret(dataSource: DataSource, which: Rotata
   return value;
 }
 
-async function previousLinkKey(dataSource: DataSource): Promise<{ previous?: { secret: string; until: Date } }> {
-  const rows = rowsOf(await dataSource.query(`SELECT name, value FROM instance_secret WHERE name IN ('unsubscribe_link_key_previous', 'unsubscribe_link_key_previous_until')`));
-  const secret = rows.find((r) => r.name === "unsubscribe_link_key_previous")?.value;
-  const until = rows.find((r) => r.name === "unsubscribe_link_key_previous_until")?.value;
-  return typeof secret === "string" && typeof until === "string" ? { previous: { secret, until: new Date(until) } } : {};
+/**
+ * The unsubscribe-link keys: the current one, and those a rotation replaced, each with the time
+ * until which its links keep working (a bad time counts as passed).
+ */
+export async function loadLinkKeys(dataSource: DataSource): Promise<{ current: { secret: string }; previous: { secret: string; until: Date }[] }> {
+  const rows = rowsOf(await dataSource.query(`SELECT name, value FROM instance_secret WHERE name IN ('unsubscribe_link_key', 'unsubscribe_link_keys_previous')`));
+  const current = rows.find((r) => r.name === "unsubscribe_link_key")?.value;
+  if (typeof current !== "string") throw new Error("the unsubscribe link key is missing from instance_secret");
+  return { current: { secret: current }, previous: previousKeys(rows.find((r) => r.name === "unsubscribe_link_keys_previous")?.value) };
+}
+
+function previousKeys(raw: unknown): { secret: string; until: Date }[] {
+  try {
+    const list = JSON.parse(typeof raw === "string" ? raw : "[]") as unknown;
+    if (!Array.isArray(list)) return [];
+    return list
+      .filter((k): k is { secret: string; until: string } => typeof k?.secret === "string" && typeof k?.until === "string")
+      .map((k) => ({ secret: k.secret, until: new Date(k.until) }))
+      .filter((k) => !Number.isNaN(k.until.getTime()));
+  } catch {
+    return [];
+  }
 }
 
 /**
- * A new unsubscribe-link key; links signed with the one it replaces keep working for
- * `graceDays` (then they are 404). Returns when the old links stop working.
+ * A new unsubscribe-link key; links signed with the ones before keep working until their own
+ * grace time ends (each rotation gives the key it replaces `graceDays`). Returns that time.
  */
 export async function rotateLinkKey(dataSource: DataSource, graceDays: number): Promise<Date> {
   const until = new Date(Date.now() + graceDays * 86400_000);
   await dataSource.transaction(async (m) => {
-    const [current] = rowsOf(await m.query(`SELECT value FROM instance_secret WHERE name = 'unsubscribe_link_key' FOR UPDATE`));
+    const rows = rowsOf(await m.query(`SELECT name, value FROM instance_secret WHERE name IN ('unsubscribe_link_key', 'unsubscribe_link_keys_previous') FOR UPDATE`));
+    const current = rows.find((r) => r.name === "unsubscribe_link_key")?.value;
+    const kept = previousKeys(rows.find((r) => r.name === "unsubscribe_link_keys_previous")?.value).filter((k) => k.until.getTime() > Date.now());
+    const previous = [...(typeof current === "string" ? [{ secret: current, until }] : []), ...kept].map((k) => ({ secret: k.secret, until: k.until.toISOString() }));
     const upsert = `INSERT INTO instance_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`;
-    if (current) {
-      await m.query(upsert, ["unsubscribe_link_key_previous", String(current.value)]);
-      await m.query(upsert, ["unsubscribe_link_key_previous_until", until.toISOString()]);
-    }
+    await m.query(upsert, ["unsubscribe_link_keys_previous", JSON.stringify(previous)]);
     await m.query(upsert, ["unsubscribe_link_key", randomBytes(32).toString("base64url")]);
   });
   return until;

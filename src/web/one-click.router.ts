@@ -57,11 +57,13 @@ export function createOneClickRouter(deps: OneClickRouterDeps): Router {
   router.use((_req, res) => notFound(res));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
-    const e = error as { type?: string };
+    const e = error as { type?: string; status?: number };
     if (e?.type === "entity.too.large") {
       res.status(413).type("text/plain").send("Request too large.\n");
       return;
     }
+    // A path that does not even decode (`/u/%`) is no token either.
+    if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return notFound(res);
     deps.logger.log("error", "one-click request failed", { error: error instanceof Error ? error.stack : String(error) });
     res.status(500).type("text/plain").send("Please try again later.\n");
   });

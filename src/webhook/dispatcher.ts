@@ -8,7 +8,7 @@
  * "<t>.<body>" keyed by WEBHOOK_SECRET>`; `Mktows-Event-Id` is the event's id (the receiver's
  * deduplication key: at least once means a retry after a lost answer sends it again).
  */
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type { OutboxEvent, OutboxStore } from "../domain/outbox-ports";
 import type { Logger } from "../logger";
 
@@ -91,10 +91,12 @@ export class WebhookDispatcher {
 
   private async round(): Promise<void> {
     for (;;) {
-      const events = await this.store.lease(50, this.options.leaseMs);
+      // A lease per round: a process that stalled past its lease cannot mark what another took over.
+      const owner = randomUUID();
+      const events = await this.store.lease(50, this.options.leaseMs, owner);
       if (events.length > 0) {
         // One event per address in a batch (the lease takes heads only): in parallel across addresses.
-        await Promise.all(events.map((e) => this.deliver(e)));
+        await Promise.all(events.map((e) => this.deliver(e, owner)));
       }
       if (events.length < 50 || this.stopped) break;
     }
@@ -105,7 +107,7 @@ export class WebhookDispatcher {
     }
   }
 
-  private async deliver(e: OutboxEvent): Promise<void> {
+  private async deliver(e: OutboxEvent, owner: string): Promise<void> {
     const body = eventBody(e);
     const timestamp = Math.floor(Date.now() / 1000);
     let problem: string;
@@ -119,7 +121,7 @@ export class WebhookDispatcher {
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) {
-        await this.store.delivered(e.id);
+        await this.store.delivered(e.id, owner);
         return;
       }
       problem = `HTTP ${res.status}`;
@@ -127,7 +129,7 @@ export class WebhookDispatcher {
       problem = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     const delay = Math.min(this.options.retryBaseMs * 2 ** Math.min(e.attempts, 20), 3600_000);
-    await this.store.failed(e.id, problem, new Date(Date.now() + delay));
+    await this.store.failed(e.id, problem, new Date(Date.now() + delay), owner);
     this.logger.log("warn", "webhook delivery failed", { eventId: e.eventId, attempt: e.attempts + 1, error: problem, retryInMs: delay });
   }
 }

@@ -73,12 +73,28 @@ describe("issue 11: hardening", () => {
 
     it("a lead keeps working for update, unsubscribe, delete after a reserved name was tried on it", async () => {
       await app.postSoap("2_2", envelope(syncLeadXml([["FirstName", "Ada"]], "ada@example.com")));
-      await app.postSoap("2_2", envelope(syncLeadXml([["hasOwnProperty", "x"]], "ada@example.com")));
+      // The declaration is refused, so the name stays unknown: 20105, and the lead is untouched.
+      expect((await app.admin("POST", "/fields", { name: "hasOwnProperty", attrType: "string" })).status).toBe(400);
+      const poisoned = await app.postSoap("2_2", envelope(syncLeadXml([["hasOwnProperty", "x"]], "ada@example.com")));
+      expect(codeOf(poisoned.body)).toBe("20105");
       const update = await app.postSoap("2_2", envelope(syncLeadXml([["FirstName", "Ada2"], ["Unsubscribed", "true"]], "ada@example.com")));
       expect(update.status).toBe(200);
       const [lead] = await app.dataSource.query(`SELECT id, unsubscribed, fields FROM lead WHERE email = 'ada@example.com'`);
       expect(lead).toMatchObject({ unsubscribed: true, fields: { FirstName: "Ada2" } });
       expect((await app.admin("DELETE", `/leads/${lead.id}`)).status).toBe(204);
+    });
+    it("a reserved name declared before this version (a row in lead_field) is ignored: 20105, nothing stored", async () => {
+      await app.dataSource.query(`INSERT INTO lead_field (name, attr_type, display_name) VALUES ('hasOwnProperty', 'string', 'x')`);
+      const before = await counts(app);
+      // A new process of the database (the catalogue is loaded at start).
+      const other = await startTestApp();
+      try {
+        const res = await other.postSoap("2_2", envelope(syncLeadXml([["hasOwnProperty", "x"]], "legacy@example.com")));
+        expect(codeOf(res.body)).toBe("20105");
+      } finally {
+        await other.stop();
+      }
+      expect(await counts(app)).toEqual(before);
     });
   });
 
@@ -202,11 +218,11 @@ describe("issue 11: hardening", () => {
 
   describe("item 4: short secrets are refused at start", () => {
     it.each([
-      ["ADMIN_TOKEN", { ADMIN_TOKEN: "a" }],
-      ["ADMIN_TOKEN", { ADMIN_TOKEN: "fifteen-chars-x" }],
-      ["MKTOWS_ENCRYPTION_KEY", { MKTOWS_USER_ID: "u1", MKTOWS_ENCRYPTION_KEY: "k" }],
-      ["EMAIL_HASH_KEY", { EMAIL_HASH_KEY: "short" }],
-    ])("%s too short: a configuration error that says so", (name, env) => {
+      ["ADMIN_TOKEN", "1 character", { ADMIN_TOKEN: "a" }],
+      ["ADMIN_TOKEN", "15 characters", { ADMIN_TOKEN: "fifteen-chars-x" }],
+      ["MKTOWS_ENCRYPTION_KEY", "1 character", { MKTOWS_USER_ID: "u1", MKTOWS_ENCRYPTION_KEY: "k" }],
+      ["EMAIL_HASH_KEY", "5 characters", { EMAIL_HASH_KEY: "short" }],
+    ])("%s of %s: a configuration error that says so", (name, _length, env) => {
       expect(() => loadConfig(env, "/nonexistent")).toThrow(ConfigError);
       expect(() => loadConfig(env, "/nonexistent")).toThrow(new RegExp(`${name} must be at least`));
     });

@@ -190,7 +190,7 @@ if (!onPostgres) {
     expect(migrations.length).toBe(a.dataSource.migrations.length);
     expect(migrations.every((m) => m.n === 1)).toBe(true);
     const stored = (await a.dataSource.query(`SELECT name FROM instance_secret ORDER BY name`)) as { name: string }[];
-    expect(stored.map((r) => r.name)).toEqual([...SECRET_NAMES, "email_hash_key_check"].sort());
+    expect(stored.map((r) => r.name)).toEqual([...SECRET_NAMES, "email_hash_key_check", "unsubscribe_link_key"].sort());
 
     // One process writes with the generated credentials; the other finds it by email.
     const header = () => signedHeader({ userId: a.secrets.mktowsUserId, key: a.secrets.mktowsEncryptionKey });

@@ -99,6 +99,8 @@ describe("webhook of status changes (issue 14)", () => {
     app = await startTestApp({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_POLL_MS: "100", WEBHOOK_TIMEOUT_MS: "2000", WEBHOOK_LEASE_MS: "5000" });
   });
   afterAll(async () => {
+    // The setting is the database's: leave the shared test database without a webhook.
+    expect((await app.admin("DELETE", "/webhook")).status).toBe(204);
     await app.stop();
     await receiver.stop();
   });
@@ -155,6 +157,19 @@ describe("webhook of status changes (issue 14)", () => {
     await receiver.until(() => receiver.accepted().length > before);
     expect(receiver.accepted().at(-1)?.eventId).toBe(event?.eventId);
     expect((await app.admin("POST", "/webhook/replay", { fromEventId: randomUUID() })).status).toBe(404);
+    expect((await app.admin("POST", "/webhook/replay", { fromEventId: "-".repeat(36) })).status).toBe(404);
+  });
+
+  it("a change made by a process without WEBHOOK_URL (another server, the import) still gets its event, sent by the one that has it", async () => {
+    receiver.deliveries.length = 0;
+    receiver.answer = () => 200;
+    const plain = await startTestApp();
+    try {
+      await soap(plain.url, unsubscribeXml("other@example.com", true));
+    } finally {
+      await plain.stop();
+    }
+    await receiver.until(() => receiver.accepted().some((d) => d.body.address === "other@example.com"));
   });
 });
 

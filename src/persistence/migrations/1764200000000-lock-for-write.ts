@@ -21,8 +21,23 @@ export class LockForWrite1764200000000 implements MigrationInterface {
   name = "LockForWrite1764200000000";
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE FUNCTION lock_for_write(hashes text[], emails text[], lead_ids int[], foreign_types text[], foreign_ids text[],
+    await q.query(lockForWriteSql("CREATE", CREATE_MASTERS_V1));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION IF EXISTS lock_for_write(text[], text[], int[], text[], text[])`);
+  }
+}
+
+/** Step 2's insert as this migration made it: a missing master row is created subscribed. */
+export const CREATE_MASTERS_V1 = `        INSERT INTO email_status (email_hash, email)
+        SELECT h, e FROM unnest(hashes, emails) AS t(h, e)
+        ON CONFLICT (email_hash) DO NOTHING;`;
+
+/** The function's text, with its master-row insert given (a later migration changes only that). */
+export function lockForWriteSql(create: "CREATE" | "CREATE OR REPLACE", createMasters: string): string {
+  return `
+      ${create} FUNCTION lock_for_write(hashes text[], emails text[], lead_ids int[], foreign_types text[], foreign_ids text[],
                                      OUT masters json, OUT named json, OUT by_address json)
         LANGUAGE plpgsql AS $$
       DECLARE
@@ -38,9 +53,7 @@ export class LockForWrite1764200000000 implements MigrationInterface {
                   WHERE l.email_hash IS NOT NULL)
           INTO all_hashes;
 
-        INSERT INTO email_status (email_hash, email)
-        SELECT h, e FROM unnest(hashes, emails) AS t(h, e)
-        ON CONFLICT (email_hash) DO NOTHING;
+${createMasters}
 
         SELECT coalesce(json_agg(m), '[]'::json) INTO masters
           FROM (SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
@@ -62,10 +75,5 @@ export class LockForWrite1764200000000 implements MigrationInterface {
           FROM (SELECT l.id, l.email, l.email_key, l.email_hash, l.foreign_sys_person_id, l.foreign_sys_type, l.partition_id,
                        l.unsubscribed, l.unsubscribed_reason, l.fields, l.created_at, l.updated_at
                   FROM lead l WHERE l.email_hash = ANY(all_hashes)) y;
-      END $$`);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION IF EXISTS lock_for_write(text[], text[], int[], text[], text[])`);
-  }
+      END $$`;
 }

@@ -1,5 +1,4 @@
 import type { EntityManager, QueryRunner } from "typeorm";
-import { outboxEnabled } from "../outbox-flag";
 import { ConcurrentChangeError } from "../../domain/errors";
 import type { NewActivity, WriteStore } from "../../domain/ports";
 import type { EmailStatus, Lead } from "../../domain/types";
@@ -44,10 +43,15 @@ const INSERT_HISTORY = `
   INSERT INTO email_status_history (email_hash, email, unsubscribed, channel, reason, source, lead_id, at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[])`;
 
-/** The webhook outbox (issue 14): the same rows as the history, sent after commit. */
-const INSERT_OUTBOX = `
-  INSERT INTO webhook_outbox (email_hash, email, unsubscribed, channel, reason, source, at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`;
+/**
+ * Addresses a later one-click may name by hash only (links made by address): a subscribed
+ * master row with the plaintext, or the plaintext filled into a row that has none. No status
+ * changes. In hash order, the writers' lock order.
+ */
+const REMEMBER_ADDRESSES = `
+  INSERT INTO email_status (email_hash, email)
+  SELECT h, e FROM unnest($1::text[], $2::text[]) AS t(h, e) ORDER BY h
+  ON CONFLICT (email_hash) DO UPDATE SET email = EXCLUDED.email WHERE email_status.email = '' AND EXCLUDED.email <> ''`;
 
 /** erasure: the addresses' plaintext goes from their master rows, history and outbox; hashes and statuses stay (SPEC §1). */
 const BLANK_ADDRESSES = `
@@ -128,6 +132,12 @@ export class SqlWriteStore implements WriteStore {
     // A lead named by id or foreign id that another writer moved to an address this unit did not lock.
     if (leads.some((l) => l.emailHash !== null && !masters.has(l.emailHash))) throw new ConcurrentChangeError("a lead changed address while its write was planned");
     return { masters, leads };
+  }
+
+  async rememberAddresses(addresses: readonly { emailHash: string; email: string }[]): Promise<void> {
+    const unique = [...new Map(addresses.map((a) => [a.emailHash, a.email])).entries()];
+    if (unique.length === 0) return;
+    await this.manager.query(REMEMBER_ADDRESSES, [unique.map(([h]) => h), unique.map(([, e]) => e)]);
   }
 
   async apply(outcome: WriteOutcome): Promise<void> {
@@ -231,26 +241,6 @@ export class SqlWriteStore implements WriteStore {
       changes.map((c) => leadIdOf(c)),
       changes.map((c) => c.change.at),
     ]);
-    if (outboxEnabled(this.manager.connection)) {
-      // The email each change leaves on the master row (a change with '' keeps the stored one).
-      const emails = await this.currentEmails(changes);
-      await this.manager.query(INSERT_OUTBOX, [
-        changes.map((c) => c.emailHash),
-        changes.map((c) => (c.email !== "" ? c.email : (emails.get(c.emailHash) ?? ""))),
-        changes.map((c) => c.change.unsubscribed),
-        changes.map((c) => c.change.channel),
-        changes.map((c) => c.change.reason),
-        changes.map((c) => c.change.source),
-        changes.map((c) => c.change.at),
-      ]);
-    }
-  }
-
-  private async currentEmails(changes: readonly MasterChange[]): Promise<Map<string, string>> {
-    const missing = [...new Set(changes.filter((c) => c.email === "").map((c) => c.emailHash))];
-    if (missing.length === 0) return new Map();
-    const rows = rowsOf(await this.manager.query(`SELECT email_hash, email FROM email_status WHERE email_hash = ANY($1::text[])`, [missing]));
-    return new Map(rows.map((r) => [String(r.email_hash), String(r.email)]));
   }
 }
 

@@ -69,6 +69,9 @@ function fakeRepos(world: World, applied: WriteOutcome[], requests: LockRequest[
         );
         return { masters, leads };
       },
+      async rememberAddresses() {
+        throw new Error("the write path does not remember addresses");
+      },
       async apply(outcome) {
         let next = 1000;
         for (const l of outcome.inserts) if (!l.id) l.id = next++;
@@ -125,6 +128,25 @@ describe(LeadWriteService.name, () => {
       { leadId: 1, "Old Value": "false", "New Value": "true", Reason: "Web service API" },
       { leadId: 2, "Old Value": "false", "New Value": "true", Reason: SystemReasons.propagate },
     ]);
+  });
+
+  it("one-click (D1): the link's lead gets the channel's row and an Unsubscribe Email row; the others propagate; again, nothing", async () => {
+    const world = { masters: new Map([[hashOf("a@x.com"), master("a@x.com", false)]]), leads: [lead(1, "a@x.com"), lead(2, "a@x.com"), lead(3, "b@x.com")] };
+    const click: WritePlan = { op: "oneClick", emailHash: hashOf("a@x.com"), leadId: 2, label: "Spring", channel: Channels.oneClick };
+    const { outcome, activities } = await run(world, [click]);
+    expect(outcome.updates.map((l) => [l.id, l.unsubscribed])).toEqual([[2, true]]);
+    expect(outcome.propagations).toEqual([{ unsubscribed: true, leadIds: [1] }]);
+    expect(outcome.masterChanges.map((m) => [m.change.unsubscribed, m.change.channel, m.change.reason, m.causedBy?.id])).toEqual([[true, "oneClick", "One-click unsubscribe", 2]]);
+    expect(flagRows(activities)).toEqual([
+      { leadId: 2, "Old Value": "false", "New Value": "true", Reason: "One-click unsubscribe" },
+      { leadId: 1, "Old Value": "false", "New Value": "true", Reason: SystemReasons.propagate },
+    ]);
+    expect(activities.filter((a) => a.typeName === "Unsubscribe Email").map((a) => [a.leadId, a.mktgAssetName])).toEqual([[2, "Spring"]]);
+
+    const done = { masters: new Map([[hashOf("a@x.com"), master("a@x.com", true)]]), leads: [lead(1, "a@x.com", true), lead(2, "a@x.com", true)] };
+    const again = await run(done, [click]);
+    expect(again.outcome.masterChanges).toEqual([]);
+    expect(again.activities).toEqual([]);
   });
 
   it("D2: a re-subscribe of an existing lead re-subscribes the address and every lead with it", async () => {
