@@ -15,6 +15,7 @@ import * as sax from "sax";
 import * as soap from "soap";
 import type { Logger } from "../logger";
 import { verifyAuthenticationHeader, type ApiUser } from "./auth";
+import { readAuthenticationHead, type HeadCredentials } from "./auth-head";
 import type { CallLimiter } from "./call-limits";
 import { MarketoCodes, MarketoFault, toMarketoFault } from "./faults";
 import type { HandlerContext } from "./handlers/context";
@@ -80,6 +81,15 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
       res.status(405).set("Allow", "POST").type("text/plain").send(`POST SOAP 1.1 requests here; the WSDL is at /soap/mktows/${version.name}?WSDL\n`);
       return;
     }
+    // Authenticate first, from the Header only: a refused request is never parsed further.
+    const user = Buffer.isBuffer(req.body) && req.body.length > 0 ? authenticateHead(req.body, req.ip ?? "", options) : undefined;
+    if (user instanceof MarketoFault) {
+      options.logger.log("info", "soap request refused", { version: version.name, code: user.code, reason: user.message });
+      options.onRequest?.("unauthenticated", "fault", user.code, 0);
+      sendFault(res, 500, user);
+      return;
+    }
+    if (user) authenticated.set(req, user);
     const problem = preflight(req.body);
     if (problem) {
       options.logger.log("info", "soap request refused", { version: version.name, code: problem.code, reason: problem.message });
@@ -161,7 +171,8 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
     let user: ApiUser | undefined;
     let release: (() => void) | undefined;
     try {
-      user = authenticate(headerArgs, req?.ip ?? "", options);
+      user = req ? authenticated.get(req) : undefined;
+      if (!user) throw new MarketoFault(MarketoCodes.authenticationFailed, "Authentication failed: the AuthenticationHeader is missing or incomplete");
       const handler = handlers[name];
       if (!handler) throw new MarketoFault(MarketoCodes.unsupportedOperation, `${name} is not supported by this server`);
       release = options.limiter?.acquire(user.id, user.limits);
@@ -190,16 +201,33 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
   };
 }
 
+/** The user each request authenticated as, from its Header (authenticateHead). */
+const authenticated = new WeakMap<Request, ApiUser>();
+
+/** The signature check on the request's head, behind the failed-attempt throttle; a fault to answer otherwise. */
+function authenticateHead(body: Buffer, source: string, options: SoapServerOptions): ApiUser | MarketoFault {
+  const header = readAuthenticationHead(body);
+  if (header instanceof MarketoFault) {
+    if (header.code === MarketoCodes.authenticationFailed) options.throttle?.failed(source, "");
+    return header;
+  }
+  try {
+    return authenticate(header, source, options);
+  } catch (error) {
+    if (error instanceof MarketoFault) return error;
+    throw error;
+  }
+}
+
 /** The signature check, behind the failed-attempt throttle. */
-function authenticate(headers: Args, source: string, options: SoapServerOptions): ApiUser {
-  const header = headers.AuthenticationHeader as Args | undefined;
-  const identity = typeof header?.mktowsUserId === "string" ? header.mktowsUserId.slice(0, 100) : "";
+function authenticate(header: HeadCredentials, source: string, options: SoapServerOptions): ApiUser {
+  const identity = typeof header.mktowsUserId === "string" ? header.mktowsUserId.slice(0, 100) : "";
   const refused = options.throttle?.refusal(source, identity);
   if (refused) {
     throw new MarketoFault(MarketoCodes.rateLimitExceeded, `Too many failed authentications; try again in ${refused.retryAfterSeconds} s`);
   }
   try {
-    return verifyAuthenticationHeader(header, options.findUser, options.now?.() ?? new Date(), options.timestampWindowSeconds);
+    return verifyAuthenticationHeader(header.mktowsUserId === undefined && header.requestSignature === undefined && header.requestTimestamp === undefined ? undefined : header, options.findUser, options.now?.() ?? new Date(), options.timestampWindowSeconds);
   } catch (error) {
     if (error instanceof MarketoFault && error.code === MarketoCodes.authenticationFailed) options.throttle?.failed(source, identity);
     throw error;
