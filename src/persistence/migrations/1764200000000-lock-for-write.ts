@@ -35,7 +35,7 @@ export const CREATE_MASTERS_V1 = `        INSERT INTO email_status (email_hash, 
         ON CONFLICT (email_hash) DO NOTHING;`;
 
 /** The function's text, with its master-row insert given (a later migration changes only that). */
-export function lockForWriteSql(create: "CREATE" | "CREATE OR REPLACE", createMasters: string): string {
+export function lockForWriteSql(create: "CREATE" | "CREATE OR REPLACE", createMasters: string, afterLock = ""): string {
   return `
       ${create} FUNCTION lock_for_write(hashes text[], emails text[], lead_ids int[], foreign_types text[], foreign_ids text[],
                                      OUT masters json, OUT named json, OUT by_address json)
@@ -57,7 +57,7 @@ ${createMasters}
 
         SELECT coalesce(json_agg(m), '[]'::json) INTO masters
           FROM (SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
-                  FROM email_status WHERE email_hash = ANY(all_hashes) ORDER BY email_hash FOR UPDATE) m;
+                  FROM email_status WHERE email_hash = ANY(all_hashes) ORDER BY email_hash FOR UPDATE) m;${afterLock}
 
         -- The leads named by id or foreign id: row locks (a lead without an address has no master row to serialize on).
         SELECT coalesce(json_agg(x), '[]'::json) INTO named
