@@ -32,6 +32,7 @@ import { createSfdcRouter } from "./sfdc/sfdc-router";
 import { LeadSearchService } from "./domain/lead-search.service";
 import { createPersonPageRouter } from "./web/person-page.router";
 import { createOneClickRouter } from "./web/one-click.router";
+import { homePage } from "./web/home";
 import { OneClickService } from "./domain/one-click.service";
 import { SqlOutboxStore } from "./persistence/webhook-outbox";
 import { WebhookDispatcher } from "./webhook/dispatcher";
@@ -92,6 +93,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const app = express();
     app.disable("x-powered-by");
     app.set("trust proxy", config.trustProxy);
+    app.get("/", homePage);
     app.get("/metrics", (_req, res) => {
       res.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.render());
     });

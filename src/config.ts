@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { parseEnv } from "node:util";
 import path from "node:path";
 import { readUsersFile, UsersFileError, type ApiUserConfig } from "./api-users";
 
@@ -57,9 +58,12 @@ export interface Config {
     readonly url: string;
     readonly secret: string;
     readonly timeoutMs: number;
+    /** First retry delay; doubled per attempt, at most an hour. */
     readonly retryBaseMs: number;
+    /** How long a lease lasts: longer than a delivery can take. */
     readonly leaseMs: number;
     readonly pollMs: number;
+    /** Delivered events are kept this long (for replay), then deleted. */
     readonly retentionDays: number;
   };
   /** Users from MKTOWS_USERS_FILE (besides MKTOWS_USER_ID). */
@@ -208,14 +212,8 @@ function usersFrom(file: string | undefined, cwd: string): ApiUserConfig[] {
   }
 }
 
-/** KEY=value lines; # comments; optional quotes. Only what the environment does not set is used. */
+/** A `.env` file read with Node's own parser (quotes, `export`, inline `# comments`); only what the environment does not set is used. */
 function readDotEnv(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trim().startsWith("#")) continue;
-    out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return out;
+  return parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
 }

@@ -28,6 +28,11 @@ async function main(): Promise<void> {
   logger.log("info", "mktows started", {
     url: publicBase,
     wsdl: `${publicBase}/soap/mktows/2_2?WSDL`,
+    soap: `${publicBase}/soap/mktows/<version> (2_0 … 3_1)`,
+    ui: `${publicBase}/ui/`,
+    admin: `${publicBase}/admin/api`,
+    metrics: `${publicBase}/metrics`,
+    health: `${publicBase}/healthz`,
     database: app.databaseKind === "embedded" ? `embedded (PGlite) in ${config.dataDir}` : "postgresql (DATABASE_URL)",
   });
   let stopping = false;

@@ -10,20 +10,11 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import type { OutboxEvent, OutboxStore } from "../domain/outbox-ports";
+import type { Config } from "../config";
 import type { Logger } from "../logger";
 
-export interface DispatcherOptions {
-  readonly url: string;
-  readonly secret: string;
-  readonly timeoutMs: number;
-  /** First retry delay; doubled per attempt, at most an hour. */
-  readonly retryBaseMs: number;
-  /** How long a lease lasts: longer than a delivery can take. */
-  readonly leaseMs: number;
-  readonly pollMs: number;
-  /** Delivered events are kept this long (for replay), then deleted. */
-  readonly retentionDays: number;
-}
+/** WEBHOOK_* (config.ts): where, the secret, timeout, first retry delay, lease, poll interval, retention. */
+export type DispatcherOptions = NonNullable<Config["webhook"]>;
 
 export function signature(secret: string, timestamp: number, body: string): string {
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex")}`;
