@@ -72,6 +72,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const batches = new BatchSyncService({ tx, leads });
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
+    const search = new LeadSearchService({ tx, hasher });
     const outbox = new SqlOutboxStore(dataSource);
     // The outbox is filled by a trigger while the database's webhook setting is on: a process
     // with WEBHOOK_URL turns it on for every process and command of the database.
@@ -142,6 +143,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         throttle,
         sfdc,
         oneClick,
+        search,
         publicUrl: config.publicUrl,
         outbox,
       }),
@@ -163,7 +165,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         adminToken: secrets.adminToken,
         leads,
         queries,
-        search: new LeadSearchService({ tx }),
+        search,
         sessions: new SqlUiSessionRevocations(dataSource),
         emailStatus,
         erasure,

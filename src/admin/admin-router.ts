@@ -10,6 +10,7 @@ import type { ErasureService } from "../domain/erasure.service";
 import { DomainError } from "../domain/errors";
 import type { LeadQueryService } from "../domain/lead-query.service";
 import type { LeadService } from "../domain/lead.service";
+import type { LeadSearchService } from "../domain/lead-search.service";
 import type { ListService } from "../domain/list.service";
 import type { CampaignService } from "../domain/campaign.service";
 import type { FieldRegistry } from "../domain/field-registry";
@@ -38,6 +39,8 @@ export interface AdminDeps {
   readonly oneClick?: Pick<OneClickService, "links" | "check">;
   /** The webhook outbox, when a webhook is configured. */
   readonly outbox?: Pick<OutboxStore, "failures" | "replayFrom" | "setEnabled">;
+  /** The lead list (keyset-paged search). */
+  readonly search?: Pick<LeadSearchService, "list">;
   /** PUBLIC_URL: the base of unsubscribe links (else the request's own). */
   readonly publicUrl?: string;
   /** The Salesforce channel, when configured (its kept notifications). */
@@ -84,17 +87,59 @@ export function createAdminRouter(deps: AdminDeps): Router {
     next(found ? new HttpError(400, "badValue", badTextMessage(found)) : undefined);
   });
 
-  const view = async (lead: Lead) => ({
+  const view = async (lead: Lead, partition?: string) => ({
     id: lead.id,
     email: lead.email,
     unsubscribed: lead.unsubscribed,
     unsubscribedReason: lead.unsubscribedReason,
-    partition: await deps.partitionName(lead.partitionId),
+    partition: partition ?? (await deps.partitionName(lead.partitionId)),
     foreignSysPersonId: lead.foreignSysPersonId,
     foreignSysType: lead.foreignSysType,
     fields: lead.fields,
     createdAt: lead.createdAt,
     updatedAt: lead.updatedAt,
+  });
+
+  // The lead list: every filter optional, keyset-paged by id (cursor = the last id of a page).
+  router.get("/leads", async (req, res) => {
+    if (!deps.search) throw new HttpError(404, "notFound", "no such admin endpoint");
+    const q = req.query as Record<string, unknown>;
+    const text = (name: string): string | undefined => {
+      const v = q[name];
+      if (v === undefined) return undefined;
+      if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be given once`);
+      return v;
+    };
+    const known = new Set(["email", "q", "partition", "unsubscribed", "updatedSince", "limit", "cursor", "count"]);
+    const unknown = Object.keys(q).filter((k) => !known.has(k));
+    if (unknown.length) throw new HttpError(400, "unknownProperty", `unknown parameters: ${unknown.join(", ")}`);
+    const bool = (name: string) => {
+      const v = text(name);
+      if (v === undefined) return undefined;
+      if (v !== "true" && v !== "false") throw new HttpError(400, "badValue", `${name} must be true or false`);
+      return v === "true";
+    };
+    const since = text("updatedSince");
+    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new HttpError(400, "badValue", "updatedSince must be a date and time (ISO 8601)");
+    const limit = text("limit");
+    if (limit !== undefined && !/^\d{1,4}$/.test(limit)) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
+    const page = await deps.search.list({
+      email: text("email"),
+      q: text("q"),
+      partition: text("partition"),
+      unsubscribed: bool("unsubscribed"),
+      updatedSince: since === undefined ? undefined : new Date(since),
+      limit: limit === undefined ? undefined : Number(limit),
+      cursor: text("cursor"),
+      count: bool("count"),
+    });
+    const names = new Map<number, string>();
+    const leads = [];
+    for (const lead of page.leads) {
+      if (!names.has(lead.partitionId)) names.set(lead.partitionId, await deps.partitionName(lead.partitionId));
+      leads.push(await view(lead, names.get(lead.partitionId)));
+    }
+    res.json({ leads, nextCursor: page.nextCursor, ...(page.total !== undefined ? { total: page.total } : {}) });
   });
 
   router.get("/leads/:id", async (req, res) => {

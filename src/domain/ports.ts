@@ -14,6 +14,20 @@ export interface LeadRepository {
   findByIds(ids: number[]): Promise<Lead[]>;
   /** The person page's search (LeadSearchService.searchLeads): any one criterion matches. */
   search(query: LeadSearchQuery): Promise<Lead[]>;
+  /** Leads matching the filter with ids above `afterId`, in id order. */
+  list(filter: LeadListFilter, afterId: number, limit: number): Promise<Lead[]>;
+  count(filter: LeadListFilter): Promise<number>;
+}
+
+/** The admin API's lead list: every filter optional, keyset-paged by id. */
+export interface LeadListFilter {
+  readonly emailHash?: string;
+  /** A part of the email key (normalised) or of "FirstName LastName". */
+  readonly textPart?: string;
+  readonly emailKeyPart?: string;
+  readonly partitionId?: number;
+  readonly unsubscribed?: boolean;
+  readonly updatedSince?: Date;
 }
 
 export interface LeadSearchQuery {

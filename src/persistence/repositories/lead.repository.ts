@@ -1,5 +1,5 @@
 import { In, type EntityManager } from "typeorm";
-import type { LeadRepository, LeadSearchQuery } from "../../domain/ports";
+import type { LeadListFilter, LeadRepository, LeadSearchQuery } from "../../domain/ports";
 import type { Lead } from "../../domain/types";
 import { LeadEntity } from "../entities/lead.entity";
 
@@ -16,6 +16,18 @@ const SEARCH_LEADS = `
       OR ($3::text IS NOT NULL AND strpos(lower(concat_ws(' ', fields->>'FirstName', fields->>'LastName')), lower($3)) > 0)
    ORDER BY (email_key IS NOT DISTINCT FROM $2) DESC, updated_at DESC, id DESC
    LIMIT $4`;
+
+/** The admin API's list (LeadSearchService.list): optional filters, keyset by id. */
+const LIST_WHERE = `
+   ($1::text IS NULL OR email_hash = $1)
+   AND ($2::text IS NULL OR strpos(email_key, $3) > 0 OR strpos(lower(concat_ws(' ', fields->>'FirstName', fields->>'LastName')), lower($2)) > 0)
+   AND ($4::int IS NULL OR partition_id = $4)
+   AND ($5::boolean IS NULL OR unsubscribed = $5)
+   AND ($6::timestamptz IS NULL OR updated_at >= $6)`;
+
+function listParams(f: LeadListFilter): unknown[] {
+  return [f.emailHash ?? null, f.textPart ?? null, f.emailKeyPart ?? f.textPart ?? null, f.partitionId ?? null, f.unsubscribed ?? null, f.updatedSince ?? null];
+}
 
 /** Reads of leads. Leads are written only by the write path (write.repository.ts). */
 export class TypeOrmLeadRepository implements LeadRepository {
@@ -47,6 +59,18 @@ export class TypeOrmLeadRepository implements LeadRepository {
     if (ids.length === 0) return [];
     const leads = new Map((await this.manager.findBy(LeadEntity, { id: In(ids) })).map((l) => [l.id, l]));
     return ids.map((id) => leads.get(id)).filter((l): l is LeadEntity => l !== undefined);
+  }
+
+  async list(filter: LeadListFilter, afterId: number, limit: number): Promise<Lead[]> {
+    const rows = rowsOf(await this.manager.query(`SELECT id FROM lead WHERE ${LIST_WHERE} AND id > $7 ORDER BY id LIMIT $8`, [...listParams(filter), afterId, limit]));
+    const ids = rows.map((r) => Number(r.id));
+    if (ids.length === 0) return [];
+    const leads = new Map((await this.manager.findBy(LeadEntity, { id: In(ids) })).map((l) => [l.id, l]));
+    return ids.map((id) => leads.get(id)).filter((l): l is LeadEntity => l !== undefined);
+  }
+
+  async count(filter: LeadListFilter): Promise<number> {
+    return Number(rowsOf(await this.manager.query(`SELECT count(*)::int AS n FROM lead WHERE ${LIST_WHERE}`, listParams(filter)))[0]?.n ?? 0);
   }
 
   async countWithEmailOutside(emailHash: string, partitionIds: number[]): Promise<number> {
