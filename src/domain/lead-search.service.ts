@@ -23,18 +23,19 @@ export class LeadSearchService {
    * Leads whose id is q, whose email key contains key(q), or whose name contains q. An exact
    * address comes first, then the most recently updated. An empty query finds nothing.
    */
-  async searchLeads(q: string, limit: number): Promise<Lead[]> {
+  async searchLeads(q: string, limit: number, offset = 0): Promise<Lead[]> {
     const text = q.trim().slice(0, MAX_QUERY_LENGTH);
     if (text === "") return [];
     const id = /^\d{1,10}$/.test(text) && Number(text) > 0 && Number(text) <= 2147483647 ? Number(text) : undefined;
     const key = emailKey(text);
-    const cappedLimit = Math.max(1, Math.min(Math.trunc(limit), 200));
+    const cappedLimit = Math.max(1, Math.min(Math.trunc(limit), 201));
     return this.deps.tx.run((repos) =>
       repos.leads.search({
         id,
         emailKeyPart: key ?? undefined,
         namePart: text,
         limit: cappedLimit,
+        offset: Math.max(0, Math.min(Math.trunc(offset), 1_000_000)),
       }),
     );
   }

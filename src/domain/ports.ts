@@ -37,6 +37,8 @@ export interface LeadSearchQuery {
   /** A part of "FirstName LastName", matched ignoring case. */
   readonly namePart?: string;
   readonly limit: number;
+  /** Matches to skip (the person page's next pages). */
+  readonly offset?: number;
 }
 
 export interface EmailStatusRepository {

@@ -32,6 +32,7 @@ import {
   personPage,
   resubscribeConfirmPage,
   searchPage,
+  addressPage,
   type LeadRow,
 } from "./person-page.views";
 import { readCookie, SESSION_COOKIE, sessionCookie, SessionSigner, type UiSession } from "./session";
@@ -152,8 +153,27 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
 
   router.get("/", async (req, res) => {
     const q = typeof req.query.q === "string" ? req.query.q : "";
-    const results = q.trim() ? await rows(await deps.search.searchLeads(q, SEARCH_LIMIT)) : null;
-    res.type("html").send(searchPage({ q, results, csrf: csrfOf(req), flash: flash(req) }));
+    const pageNumber = typeof req.query.page === "string" && /^\d{1,5}$/.test(req.query.page) && Number(req.query.page) > 0 ? Number(req.query.page) : 1;
+    // One more than a page: whether there is a next one.
+    const found = q.trim() ? await deps.search.searchLeads(q, SEARCH_LIMIT + 1, (pageNumber - 1) * SEARCH_LIMIT) : null;
+    const results = found ? await rows(found.slice(0, SEARCH_LIMIT)) : null;
+    // An address is looked up as an address too: it may have a status and no lead (an unsubscribe list, a link, an erasure).
+    const addressStatus = q.includes("@") ? await deps.emailStatus.statusOf(q.trim()).catch(() => null) : null;
+    // An erased address has no plaintext left: show it as it was typed.
+    const address = addressStatus ? { ...addressStatus, email: addressStatus.email || q.trim() } : null;
+    res.type("html").send(
+      searchPage({ q, results, csrf: csrfOf(req), flash: flash(req), paging: { page: pageNumber, size: SEARCH_LIMIT, more: (found?.length ?? 0) > SEARCH_LIMIT }, address }),
+    );
+  });
+
+  // An address's status and history, whether or not a lead has it.
+  router.get("/address", async (req, res) => {
+    const email = typeof req.query.email === "string" ? req.query.email.trim() : "";
+    if (!email.includes("@")) throw new PageError(400, "Not an address", "Give an email address.");
+    const stored = await deps.emailStatus.statusOf(email);
+    const status = { ...stored, email: stored.email || email };
+    const leads = await rows(await deps.queries.getLeads({ type: "EMAIL", value: email }).catch(() => []));
+    res.type("html").send(addressPage(status, leads, csrfOf(req)));
   });
 
   router.get("/leads/:id", async (req, res) => {

@@ -4,7 +4,7 @@
  */
 import type { EmailStatusView } from "../domain/email-status-query.service";
 import type { Activity, ChannelName, Lead } from "../domain/types";
-import { html, page, table, time, type SafeHtml } from "./html";
+import { href, html, page, table, time, type SafeHtml } from "./html";
 
 /** A lead with the name of its partition, as the pages show it. */
 export interface LeadRow {
@@ -71,10 +71,17 @@ export function loginPage(options: { error?: string }): string {
   });
 }
 
-export function searchPage(options: { q: string; results: LeadRow[] | null; csrf: string; flash?: string }): string {
+export interface SearchPaging {
+  readonly page: number;
+  readonly size: number;
+  readonly more: boolean;
+}
+
+export function searchPage(options: { q: string; results: LeadRow[] | null; csrf: string; flash?: string; paging?: SearchPaging; address?: EmailStatusView | null }): string {
   const results = options.results;
+  const paging = options.paging ?? { page: 1, size: results?.length ?? 0, more: false };
   let list: SafeHtml = html``;
-  if (results && results.length === 0) list = html`<p>No lead matches <strong>${options.q}</strong>.</p>`;
+  if (results && results.length === 0) list = html`<p>No lead matches <strong>${options.q}</strong>${paging.page > 1 ? html` on page ${paging.page}` : html``}.</p>`;
   else if (results) {
     list = table(
       ["Id", "Name", "Email", "Partition", "Status"],
@@ -86,7 +93,16 @@ export function searchPage(options: { q: string; results: LeadRow[] | null; csrf
         statusBadge(r.lead.unsubscribed),
       ]),
     );
+    const first = (paging.page - 1) * paging.size + 1;
+    const last = first + results.length - 1;
+    const link = (n: number, label: string) => html`<a href="${href("/ui/", { q: options.q, page: n })}">${label}</a>`;
+    list = html`<p class="muted" id="result-count">Leads ${first}–${last}${paging.more ? html` (more match: ${link(paging.page + 1, "next page")})` : html``}${paging.page > 1 ? html` · ${link(paging.page - 1, "previous page")}` : html``}</p>${list}`;
   }
+  const address = options.address
+    ? html`<section class="card" aria-labelledby="address-h" id="address-status"><h2 id="address-h">The address ${options.address.email}</h2>
+        <p>${statusBadge(options.address.unsubscribed)}${options.address.history[0] ? html` since ${time(options.address.history[0].at)}, by the channel <strong>${channelLabel(options.address.history[0].channel)}</strong> (reason “${options.address.history[0].reason}”)` : html`: no channel has ever changed its status`}.
+        ${options.address.history.length ? html`<a href="${href("/ui/address", { email: options.address.email })}">Its history</a>` : html``}</p></section>`
+    : html``;
   return page({
     title: "Search leads",
     csrfToken: options.csrf,
@@ -95,7 +111,7 @@ export function searchPage(options: { q: string; results: LeadRow[] | null; csrf
       <form method="get" action="/ui/" role="search" class="row">
         <input type="search" name="q" value="${options.q}" placeholder="Email, name or lead id" aria-label="Email, name or lead id">
         <button type="submit">Search</button>
-      </form></div>${list}`,
+      </form></div>${address}${list}`,
   });
 }
 
@@ -255,5 +271,14 @@ export function errorPage(options: { title: string; message: string; csrf?: stri
     title: options.title,
     csrfToken: options.csrf,
     body: html`<div class="card"><h1>${options.title}</h1><p>${options.message}</p><p><a href="/ui/">Back to the search</a></p></div>`,
+  });
+}
+
+/** An address on its own: its status and history, and the leads that have it (maybe none). */
+export function addressPage(status: EmailStatusView, leads: LeadRow[], csrf: string): string {
+  return page({
+    title: status.email,
+    csrfToken: csrf,
+    body: html`<h1>${status.email} ${statusBadge(status.unsubscribed)}</h1>${emailStatusTab(status, leads)}`,
   });
 }

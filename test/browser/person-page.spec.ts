@@ -130,6 +130,29 @@ describeWithTool("person page in Chromium (SPEC §4 person page)", existsSync(CH
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   });
 
+  it("pages a long search with its next-page link, and looks up an address that has no lead (issue 13)", async () => {
+    for (let i = 0; i < 53; i++) expect((await app.admin("POST", "/leads", { email: `row${String(i).padStart(2, "0")}@example.com` })).status).toBe(201);
+    const gone = (await app.admin("POST", "/leads", { email: "left@example.com", unsubscribed: true })).body.id as number;
+    expect((await app.admin("DELETE", `/leads/${gone}`)).status).toBe(204);
+    const page = await newPage();
+    await logIn(page, TEST_ADMIN_TOKEN);
+    await page.fill("input[name=q]", "row");
+    await page.click("button:has-text('Search')");
+    expect(await page.locator("tbody tr").count()).toBe(50);
+    expect(await page.locator("#result-count").innerText()).toMatch(/^Leads 1–50 \(more match: next page\)/);
+    await page.click("text=next page");
+    expect(await page.locator("tbody tr").count()).toBe(3);
+    expect(await page.locator("#result-count").innerText()).toMatch(/^Leads 51–53/);
+
+    await page.fill("input[name=q]", "left@example.com");
+    await page.click("button:has-text('Search')");
+    expect(await page.locator("main").innerText()).toContain("No lead matches");
+    expect(await page.locator("#address-status").innerText()).toMatch(/The address left@example\.com\s+Unsubscribed since .* by the channel Admin API/);
+    await page.click("#address-status >> text=Its history");
+    expect(await page.locator("h1").innerText()).toMatch(/left@example\.com\s+Unsubscribed/);
+    expect(await page.locator("tbody tr").first().innerText()).toMatch(/Unsubscribed\s+Admin API\s+Admin API\s+Admin API/);
+  });
+
   it("a wrong token is refused at login and gives no session", async () => {
     const page = await newPage();
     await logIn(page, "not-the-admin-token");

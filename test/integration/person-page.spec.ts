@@ -188,6 +188,34 @@ describe("person page over HTTP (SPEC §4 person page)", () => {
       expect(await ids("nobody-like-this")).toEqual([]);
       expect((await ui.get(`/ui/?q=nobody-like-this`)).body).toContain("No lead matches");
     });
+
+    it("pages past 50 matches and says so (issue 13), each lead on one page", async () => {
+      for (let i = 0; i < 55; i++) await createLead({ email: `many${String(i).padStart(2, "0")}@example.com` });
+      await ui.login();
+      const first = await ui.get(`/ui/?q=many`);
+      expect(tableRows(first.body)).toHaveLength(50);
+      expect(first.body).toMatch(/Leads 1–50 \(more match: <a href="\/ui\/\?q=many&amp;page=2">next page<\/a>\)/);
+      const second = await ui.get(`/ui/?q=many&page=2`);
+      expect(tableRows(second.body)).toHaveLength(5);
+      expect(second.body).toContain("Leads 51–55");
+      expect(second.body).not.toContain("next page");
+      const ids = [...tableRows(first.body), ...tableRows(second.body)].map((c) => Number(c[0]));
+      expect(new Set(ids).size).toBe(55);
+    });
+
+    it("looks up an address that has no lead (issue 13): its status, and its history page", async () => {
+      const gone = await createLead({ email: "gone@example.com", unsubscribed: true, unsubscribedReason: "asked" });
+      expect((await app.admin("DELETE", `/leads/${gone}`)).status).toBe(204);
+      await ui.login();
+      const res = await ui.get(`/ui/?q=${encodeURIComponent("Gone@Example.com")}`);
+      expect(res.body).toContain("No lead matches");
+      expect(res.body).toMatch(/id="address-status"[\s\S]*Unsubscribed[\s\S]*Admin API/);
+      const history = await ui.get(`/ui/address?email=${encodeURIComponent("gone@example.com")}`);
+      expect(history.status).toBe(200);
+      expect(history.body).toContain("History, newest first");
+      expect(tableRows(history.body)[0]).toEqual(expect.arrayContaining(["Unsubscribed", "Admin API"]));
+      expect((await ui.get(`/ui/address?email=nope`)).status).toBe(400);
+    });
   });
 
   describe("Info, Delete", () => {

@@ -15,7 +15,7 @@ const SEARCH_LEADS = `
       OR ($2::text IS NOT NULL AND strpos(email_key, $2) > 0)
       OR ($3::text IS NOT NULL AND strpos(lower(concat_ws(' ', fields->>'FirstName', fields->>'LastName')), lower($3)) > 0)
    ORDER BY (email_key IS NOT DISTINCT FROM $2) DESC, updated_at DESC, id DESC
-   LIMIT $4`;
+   LIMIT $4 OFFSET $5`;
 
 /** The admin API's list (LeadSearchService.list): optional filters, keyset by id. */
 const LIST_WHERE = `
@@ -54,7 +54,7 @@ export class TypeOrmLeadRepository implements LeadRepository {
   }
 
   async search(query: LeadSearchQuery): Promise<Lead[]> {
-    const rows = rowsOf(await this.manager.query(SEARCH_LEADS, [query.id ?? null, query.emailKeyPart ?? null, query.namePart ?? null, query.limit]));
+    const rows = rowsOf(await this.manager.query(SEARCH_LEADS, [query.id ?? null, query.emailKeyPart ?? null, query.namePart ?? null, query.limit, query.offset ?? 0]));
     const ids = rows.map((r) => Number(r.id));
     if (ids.length === 0) return [];
     const leads = new Map((await this.manager.findBy(LeadEntity, { id: In(ids) })).map((l) => [l.id, l]));
