@@ -93,7 +93,9 @@ export async function startApplication(config: Config, logger: Logger, options: 
     const throttle = new AuthThrottle({ maxFailures: config.authThrottle.maxFailures, windowMs: config.authThrottle.windowSeconds * 1000 });
     const app = express();
     app.disable("x-powered-by");
-    app.set("trust proxy", config.trustProxy);
+    // One trusted hop: the client address is the one the proxy in front saw (the right-most
+    // X-Forwarded-For entry), which a client cannot choose; `true` would take the left-most.
+    app.set("trust proxy", config.trustProxy ? 1 : false);
     app.get("/", homePage);
     app.get("/metrics", (_req, res) => {
       res.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.render());

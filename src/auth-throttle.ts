@@ -9,7 +9,7 @@
  *   integration — is never refused because of the identity, so an attacker cannot lock it out.
  *
  * Counted per process (each process of a database keeps its own). Memory is bounded: at most
- * `maxTracked` sources and identities each; the oldest are dropped first.
+ * `maxTracked` (20,000) keys a map, the least recently failing dropped first.
  */
 export interface ThrottleOptions {
   readonly maxFailures: number;
@@ -57,7 +57,7 @@ export class AuthThrottle {
     if (list.length > cap) list.splice(0, list.length - cap);
     map.delete(key); // re-insert: Map order is then oldest-touched first
     map.set(key, list);
-    const max = this.options.maxTracked ?? 100_000;
+    const max = this.options.maxTracked ?? 20_000;
     while (map.size > max) map.delete(map.keys().next().value as string);
   }
 

@@ -120,9 +120,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
       return v === "true";
     };
     const since = text("updatedSince");
-    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new HttpError(400, "badValue", "updatedSince must be a date and time (ISO 8601)");
+    if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(Date.parse(since)))) throw new HttpError(400, "badValue", "updatedSince must be a date and time (ISO 8601)");
     const limit = text("limit");
-    if (limit !== undefined && !/^\d{1,4}$/.test(limit)) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
+    if (limit !== undefined && (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000)) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
     const page = await deps.search.list({
       email: text("email"),
       q: text("q"),

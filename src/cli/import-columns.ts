@@ -58,7 +58,7 @@ function columnKey(name: string): string {
   return name.normalize("NFKC").toLowerCase().replace(/[\s_\-.:/()]+/g, "");
 }
 
-export function mapLeadColumns(header: readonly string[], catalogue: FieldCatalogue): LeadColumns {
+export function mapLeadColumns(header: readonly string[], catalogue: FieldCatalogue, options: { readonly allowNoEmail?: boolean } = {}): LeadColumns {
   const byKey = new Map<string, FieldDefinition>();
   const defs = catalogue.all();
   for (const def of defs) byKey.set(columnKey(def.name), def);
@@ -86,7 +86,14 @@ export function mapLeadColumns(header: readonly string[], catalogue: FieldCatalo
     columns.push(column);
   });
   if (!columns.some((c) => c.kind === "id" || c.kind === "email" || c.kind === "sfdcId" || c.kind === "foreignId")) {
-    throw new ImportFileError(`the lead file's header has no Id, Email Address or SFDC id column (header: ${clip(header.join(","), 120)})`);
+    throw new ImportFileError(`the lead file's header has no Id, Email Address or SFDC id column (header: ${clip(header.join(","), 120)}); if the file is not comma-separated, give --delimiter`);
+  }
+  // Checked before any write: leads without an address cannot carry an unsubscribe.
+  if (!options.allowNoEmail && !columns.some((c) => c.kind === "email")) {
+    throw new ImportFileError(
+      `the lead file's header has no Email column (header: ${clip(header.join(","), 120)}): every lead would be created without an address, out of reach of any unsubscribe. ` +
+        "Check the delimiter (--delimiter) or pass --allow-no-email to import it anyway",
+    );
   }
   return { header, columns, ignored };
 }
@@ -162,11 +169,12 @@ export async function* leadRows(
   records: AsyncIterable<CsvRecord>,
   catalogue: () => FieldCatalogue,
   onHeader: (columns: LeadColumns) => void,
+  options: { readonly allowNoEmail?: boolean } = {},
 ): AsyncGenerator<LeadRow | RejectedRow> {
   let map: LeadColumns | undefined;
   for await (const record of records) {
     if (!map) {
-      map = mapLeadColumns(record.fields, catalogue());
+      map = mapLeadColumns(record.fields, catalogue(), options);
       onHeader(map);
       continue;
     }

@@ -34,12 +34,13 @@ export class ImportFeed {
     fields: () => FieldCatalogue,
     private readonly dryRun: boolean,
     private readonly out: ProgressOutput,
+    private readonly options: { readonly delimiter?: string; readonly allowNoEmail?: boolean } = {},
   ) {
     const unsubscribesFile = this.byPart("unsubscribes");
     const leadsFile = this.byPart("leads");
     this.sources = {
       ...(unsubscribesFile ? { unsubscribes: this.named(unsubscribesFile, addressRows(this.records(unsubscribesFile))) } : {}),
-      ...(leadsFile ? { leads: this.named(leadsFile, leadRows(this.records(leadsFile), fields, (c) => (this.columns = c))) } : {}),
+      ...(leadsFile ? { leads: this.named(leadsFile, leadRows(this.records(leadsFile, this.options.delimiter), fields, (c) => (this.columns = c), { allowNoEmail: this.options.allowNoEmail })) } : {}),
     };
   }
 
@@ -76,8 +77,8 @@ export class ImportFeed {
     file.seconds = file.bar.seconds();
   }
 
-  private async *records(file: PartFile): AsyncGenerator<CsvRecord> {
-    for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }))) {
+  private async *records(file: PartFile, delimiter?: string): AsyncGenerator<CsvRecord> {
+    for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }), delimiter ? { delimiter } : {})) {
       this.switchTo(file);
       file.bytes = record.bytesRead;
       yield record;

@@ -34,6 +34,9 @@ same durable-unsubscribe rules as every other channel (activity Reason "List imp
   --workers <n>             transactions side by side on PostgreSQL (default 4, 1-16); the rows
                             of one address always go to the same one, in file order.
   --report <file.json>      also write the summary, with every rejected row, as JSON.
+  --delimiter <c>           the lead file's field separator: one character, or 'tab' (default ',').
+  --allow-no-email          import a lead file whose header has no Email column (its leads are
+                            created without an address, so no unsubscribe can reach them).
   -h, --help                this text.
 
 Database: DATABASE_URL (PostgreSQL), else the embedded database under DATA_DIR (stop the server
@@ -52,19 +55,30 @@ export interface ImportArgs {
   readonly batch: number;
   readonly workers: number;
   readonly report?: string;
+  /** The lead file's field separator (default ","). */
+  readonly delimiter: string;
+  /** Import a lead file whose header has no Email column. */
+  readonly allowNoEmail: boolean;
   readonly help: boolean;
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): ImportArgs {
-  const out: { -readonly [K in keyof ImportArgs]: ImportArgs[K] } = { dryRun: false, batch: 1000, workers: 4, help: false };
+  const out: { -readonly [K in keyof ImportArgs]: ImportArgs[K] } = { dryRun: false, batch: 1000, workers: 4, help: false, delimiter: ",", allowNoEmail: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
       return v;
+    };
+    /** A switch: `--flag`, or `--flag=true|false` (anything else is a usage error, never a silent true). */
+    const toggle = (): boolean => {
+      if (inline === undefined) return true;
+      if (/^(true|yes|1)$/i.test(inline)) return true;
+      if (/^(false|no|0)$/i.test(inline)) return false;
+      throw new UsageError(`${flag} takes no value, or =true / =false, not '${inline}'`);
     };
     switch (flag) {
       case "--leads":
@@ -74,8 +88,18 @@ export function parseArgs(argv: readonly string[]): ImportArgs {
         out.unsubscribes = value();
         break;
       case "--dry-run":
-        out.dryRun = true;
+        out.dryRun = toggle();
         break;
+      case "--allow-no-email":
+        out.allowNoEmail = toggle();
+        break;
+      case "--delimiter": {
+        const v = value();
+        const d = v === "tab" || v === "\\t" ? "\t" : v;
+        if ([...d].length !== 1 || d === '"' || d === "\n" || d === "\r") throw new UsageError(`--delimiter must be one character (or 'tab'), not '${v}'`);
+        out.delimiter = d;
+        break;
+      }
       case "--batch": {
         const v = value();
         const n = Number(v);
@@ -95,7 +119,7 @@ export function parseArgs(argv: readonly string[]): ImportArgs {
         break;
       case "-h":
       case "--help":
-        out.help = true;
+        out.help = toggle();
         break;
       default:
         throw new UsageError(`unknown argument '${argv[i]}'`);
@@ -175,7 +199,7 @@ async function openImportDatabase(args: ImportArgs, io: CliIo): Promise<Database
 /** Imports the files into the open database, writes the summary (and report), and closes the database. */
 async function importInto(db: Database, files: PartFile[], args: ImportArgs, io: CliIo): Promise<number> {
   const started = performance.now();
-  const feed = new ImportFeed(files, db.fields, args.dryRun, io.stderr);
+  const feed = new ImportFeed(files, db.fields, args.dryRun, io.stderr, { delimiter: args.delimiter, allowNoEmail: args.allowNoEmail });
   try {
     noticeGeneratedSecrets(db, io);
     const { summary, stopped } = await runService(db, feed, args);

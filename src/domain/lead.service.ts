@@ -10,7 +10,7 @@ import { normaliseLeadInput, type NormalisedInput } from "./lead-input";
 import type { LeadWriteService } from "./lead-write.service";
 import { partitionsOf, type CallerScope } from "./caller-scope";
 import type { Repositories, TransactionRunner } from "./ports";
-import type { Channel, Lead, LeadInput, SyncResult } from "./types";
+import type { Channel, ChannelName, Lead, LeadInput, SyncResult } from "./types";
 import type { PlanResult, WriteDone, WritePlan } from "./write-plan";
 
 export interface LeadServiceDeps {
@@ -113,9 +113,9 @@ export class LeadService {
    * updateLead inside the caller's transaction, for a channel whose own bookkeeping must commit
    * with the write (the Salesforce sync). Standard and known fields only: no catalogue reload.
    */
-  updateLeadWith(repos: Repositories, id: number, input: LeadInput, channel: Channel): Promise<Lead> {
+  updateLeadWith(repos: Repositories, id: number, input: LeadInput, channel: Channel, options: { resubscribeOnlyFrom?: ChannelName } = {}): Promise<Lead> {
     const data = this.normalise({ ...input, id });
-    return this.writeOne(repos, { op: "write", target: { kind: "existing", leadId: id }, data, intent: { channel, requestedUnsubscribed: data.unsubscribed } });
+    return this.writeOne(repos, { op: "write", target: { kind: "existing", leadId: id }, data, intent: { channel, requestedUnsubscribed: data.unsubscribed, ...options } });
   }
 
   /** createLead (Default partition) inside the caller's transaction; see updateLeadWith. */

@@ -12,6 +12,7 @@
  */
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, isRequestError } from "./errors";
+import { mask } from "./one-click.service";
 import type { LeadService } from "./lead.service";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { KeptNotification } from "./sfdc-ports";
@@ -134,7 +135,10 @@ export class SfdcSyncService {
     if (linked) {
       // Only an email that changed on the Salesforce side is written: an unrelated edit must not
       // undo an email change made here.
-      await this.deps.leads.updateLeadWith(repos, linked.id, { ...(decision.emailChanged ? { email: n.email } : {}), ...unsubscribed }, channel);
+      // A re-subscribe undoes only Salesforce's own unsubscribe: one made elsewhere (SOAP, a
+      // one-click link, an import, erasure) is not Salesforce's to clear (refused: the
+      // notification is kept for an operator).
+      await this.deps.leads.updateLeadWith(repos, linked.id, { ...(decision.emailChanged ? { email: n.email } : {}), ...unsubscribed }, channel, { resubscribeOnlyFrom: "sfdc" });
       return;
     }
     const link: LeadInput = { foreignSysPersonId: sobjectId, foreignSysType: "SFDC" };
@@ -161,6 +165,6 @@ export class SfdcSyncService {
 }
 
 function unusable(n: SfdcNotification, problem: string): UnusableNotification {
-  const values = { type: n.sobjectType, id: n.sobjectId, email: n.email, optedOut: n.optedOut, firstName: n.firstName, lastName: n.lastName, modifiedAt: n.modifiedAt?.toISOString() };
+  const values = { type: n.sobjectType, id: n.sobjectId, email: n.email === undefined ? undefined : mask(n.email), optedOut: n.optedOut, firstName: n.firstName, lastName: n.lastName, modifiedAt: n.modifiedAt?.toISOString() };
   return { notificationId: n.notificationId, sobjectId: n.sobjectId, sobjectType: n.sobjectType, problem, excerpt: JSON.stringify(values).slice(0, 2000) };
 }

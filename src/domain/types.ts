@@ -86,6 +86,8 @@ export interface WriteIntent {
   readonly mayResubscribe?: boolean;
   /** The partitions the caller may touch; a re-subscribe reaches every partition (D2), so it is refused when the address has leads outside them. */
   readonly scopePartitionIds?: number[];
+  /** Only an address whose unsubscribe came from this channel may be re-subscribed (Salesforce: its own). */
+  readonly resubscribeOnlyFrom?: ChannelName;
 }
 
 export type SyncStatus = "CREATED" | "UPDATED";

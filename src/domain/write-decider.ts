@@ -186,6 +186,10 @@ class Fold {
   /** D2 reaches every partition: a caller limited to some may not re-subscribe an address that has leads elsewhere. */
   private checkMayResubscribe(hash: string, intent: WriteIntent, scope?: readonly number[]): void {
     if (intent.mayResubscribe === false) throw new AccessDeniedError("this API user may not re-subscribe addresses");
+    const from = intent.resubscribeOnlyFrom;
+    if (from && this.state.channelOf(hash) !== from) {
+      throw new AccessDeniedError(`the ${from} channel may re-subscribe only an address it unsubscribed (this one was unsubscribed by ${this.state.channelOf(hash) ?? "no channel"})`);
+    }
     const within = scope ?? intent.scopePartitionIds;
     if (within && this.state.leadsWithHash(hash).some((l) => !within.includes(l.partitionId))) {
       throw new AccessDeniedError("the address also has leads in workspaces this API user may not use; a re-subscribe would reach them");

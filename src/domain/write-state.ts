@@ -57,6 +57,11 @@ export class WriteState {
     }
   }
 
+  /** The channel that last changed a locked address's status (null: none ever did). */
+  channelOf(hash: string): string | null {
+    return this.masters.get(hash)?.channel ?? null;
+  }
+
   /** The decided status of a locked address; an address the unit did not lock is a bug. */
   statusOf(hash: string): boolean {
     const status = this.masters.get(hash);

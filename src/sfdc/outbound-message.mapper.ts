@@ -6,6 +6,7 @@
  * entity expansion), bounded depth and notification count. No business decision is made here.
  */
 import { badCharacter, badTextMessage } from "../domain/text";
+import { mask } from "../domain/one-click.service";
 import * as sax from "sax";
 import type { SfdcNotification, SfdcOutboundMessage, UnusableNotification } from "../domain/sfdc-sync.service";
 
@@ -55,19 +56,25 @@ export function parseOutboundMessage(body: unknown): SfdcOutboundMessage {
         sobjectId: textOf(child(sObject, "Id")).slice(0, 64) || undefined,
         sobjectType: type ? type.slice(type.indexOf(":") + 1).trim().slice(0, 40) : undefined,
         problem: error.message,
-        excerpt: JSON.stringify(Object.fromEntries((sObject?.children ?? []).map((c) => [c.local, c.text.slice(0, 200)]))).slice(0, 2000),
+        // The address masked: erasure cannot find it here.
+        excerpt: JSON.stringify(Object.fromEntries((sObject?.children ?? []).map((c) => [c.local, c.local === "Email" ? mask(c.text.trim()) : c.text.slice(0, 200)]))).slice(0, 2000),
       });
     }
   });
   return { organizationId, notifications, unusable };
 }
 
+/** sObject fields a notification can do without. */
+const OPTIONAL = new Set(["FirstName", "LastName"]);
+
 function toNotification(n: XmlElement, index: number): SfdcNotification {
   const where = `Notification ${index + 1}`;
-  // NUL, lone surrogates and the like can never be stored: the notification cannot apply.
+  // NUL, lone surrogates and the like can never be stored: in a key field (Id, Email, the
+  // opt-out, the time) the notification cannot apply; in a name it is left out and the rest (an
+  // opt-out above all) still applies.
   for (const e of [child(n, "Id"), ...(child(n, "sObject")?.children ?? [])]) {
     const character = e ? badCharacter(e.text) : undefined;
-    if (e && character) throw new OutboundMessageError(`${where}: ${badTextMessage({ path: e.local, character })}`);
+    if (e && character && !OPTIONAL.has(e.local)) throw new OutboundMessageError(`${where}: ${badTextMessage({ path: e.local, character })}`);
   }
   const notificationId = textOf(child(n, "Id"));
   if (!notificationId) throw new OutboundMessageError(`${where}: Id is missing`);
@@ -92,9 +99,9 @@ function toNotification(n: XmlElement, index: number): SfdcNotification {
     out.optedOut = /^(true|1)$/i.test(optedOut);
   }
   const firstName = valueOf(sObject, "FirstName");
-  if (firstName) out.firstName = firstName;
+  if (firstName && !badCharacter(firstName)) out.firstName = firstName;
   const lastName = valueOf(sObject, "LastName");
-  if (lastName) out.lastName = lastName;
+  if (lastName && !badCharacter(lastName)) out.lastName = lastName;
   if (modifiedAt) {
     const d = new Date(modifiedAt);
     if (!/^\d{4}-\d{2}-\d{2}T/.test(modifiedAt) || Number.isNaN(d.getTime())) throw new OutboundMessageError(`${where}: SystemModstamp '${modifiedAt.slice(0, 40)}' is not a dateTime`);

@@ -32,6 +32,7 @@ export function readAuthenticationHead(body: Buffer): HeadCredentials | MarketoF
   const stack: { local: string; uri: string }[] = [];
   const found: Record<string, string> = {};
   let inAuth = false;
+  let seenAuth = false;
   let field: string | undefined;
   let done = false;
   let problem: MarketoFault | undefined;
@@ -49,8 +50,16 @@ export function readAuthenticationHead(body: Buffer): HeadCredentials | MarketoF
     if (stack.length === 1 && t.uri === SOAP_ENV_11 && t.local === "Body") {
       problem ??= unauthenticated("the AuthenticationHeader is missing (a SOAP Header must come before the Body)");
     }
-    if (stack.length === 2 && stack[1].local === "Header" && t.local === "AuthenticationHeader") inAuth = true;
-    else if (inAuth && stack.length === 3 && CHILDREN.has(t.local)) field = t.local;
+    if (stack.length === 1 && t.uri !== SOAP_ENV_11) problem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `'${t.local.slice(0, 40)}' is not a SOAP Header or Body`);
+    if (stack.length === 2 && stack[1].local === "Header" && stack[1].uri === SOAP_ENV_11 && t.local === "AuthenticationHeader") {
+      if (seenAuth) problem ??= unauthenticated("the AuthenticationHeader is given twice");
+      seenAuth = true;
+      inAuth = true;
+    } else if (inAuth && stack.length === 3 && CHILDREN.has(t.local)) {
+      if (found[t.local] !== undefined) problem ??= unauthenticated(`${t.local} is given twice`);
+      field = t.local;
+      found[t.local] = "";
+    }
     stack.push({ local: t.local, uri: t.uri });
   };
   parser.onclosetag = () => {

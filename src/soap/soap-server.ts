@@ -208,7 +208,7 @@ const authenticated = new WeakMap<Request, ApiUser>();
 function authenticateHead(body: Buffer, source: string, options: SoapServerOptions): ApiUser | MarketoFault {
   const header = readAuthenticationHead(body);
   if (header instanceof MarketoFault) {
-    if (header.code === MarketoCodes.authenticationFailed) options.throttle?.failed(source, "");
+    if (header.code === MarketoCodes.authenticationFailed) options.throttle?.failed(source, "soap:");
     return header;
   }
   try {
@@ -221,7 +221,7 @@ function authenticateHead(body: Buffer, source: string, options: SoapServerOptio
 
 /** The signature check, behind the failed-attempt throttle. */
 function authenticate(header: HeadCredentials, source: string, options: SoapServerOptions): ApiUser {
-  const identity = typeof header.mktowsUserId === "string" ? header.mktowsUserId.slice(0, 100) : "";
+  const identity = `soap:${typeof header.mktowsUserId === "string" ? header.mktowsUserId.slice(0, 100) : ""}`;
   const refused = options.throttle?.refusal(source, identity);
   if (refused) {
     throw new MarketoFault(MarketoCodes.rateLimitExceeded, `Too many failed authentications; try again in ${refused.retryAfterSeconds} s`);

@@ -172,6 +172,10 @@ describe("one-click unsubscribe links (issue 14, SPEC §4 one-click channel)", (
     expect(page).toContain("this address");
     expect((await oneClick(link.url as string, form())).status).toBe(200);
 
+    // A link asked for the erased address does not bring its plaintext back (it stays out of the export).
+    await linksFor({ emails: ["hal@example.com"] });
+    const exported = await (await fetch(`${app.url}/admin/api/email-status?unsubscribed=true`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).text();
+    expect(exported).not.toContain("hal@example.com");
     const check = await app.admin("POST", "/email-status/check", { emails: ["HAL@example.com", "ivy@example.com", "new@example.com", "nope"] });
     expect(check.status).toBe(200);
     expect(check.body).toEqual([

@@ -316,7 +316,8 @@ describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
     expect(reasons.join("\n")).toMatch(/HasOptedOutOfEmail 'maybe' is not a boolean/);
     expect(reasons.join("\n")).toMatch(/Email contains the character U\+0000/);
     const nul = (kept.body.notifications as { reason: string; excerpt: string }[]).find((n) => /U\+0000/.test(n.reason));
-    expect(nul?.excerpt).toContain("\\u0000");
+    // The address is masked in what is kept (erasure could not find it there).
+    expect(nul?.excerpt).toContain('"Email":"r***@example.com"');
     // rex's rows are untouched; only sam's notification wrote anything.
     const after = await counts();
     expect(after.lead).toBe(before.lead);
@@ -326,6 +327,24 @@ describe("Salesforce outbound messages (SPEC §4 Salesforce sync)", () => {
     const again = await post(outboundMessage([{ id: leadId(15), email: "rex\u0000@example.com", optedOut: true, notificationId: salesforceId18("04l5g0000099999") }]));
     expect(again.status).toBe(200);
     expect((await app.admin("GET", "/sfdc/kept-notifications")).body.notifications).toHaveLength(4);
+  });
+
+  it("a bad character in a name drops the name, not the notification: the opt-out applies", async () => {
+    const [lead] = await d.createDuplicates([{ email: "vt@example.com" }]);
+    await deliver({ id: leadId(41), email: "vt@example.com", optedOut: true, firstName: "Bad\u000bName" });
+    expect(await d.flagsOf([lead])).toEqual(["1"]);
+    expect((await app.admin("GET", "/sfdc/kept-notifications")).body.notifications).toEqual([]);
+  });
+
+  it("a new record cannot re-subscribe an address unsubscribed by another channel, even opted out then not in one message", async () => {
+    const [lead] = await d.createDuplicates([{ email: "oc@example.com", unsubscribed: true }]);
+    const made = leadId(42);
+    const before = (await d.historyOf("oc@example.com")).length;
+    await deliver({ id: made, email: "oc@example.com", optedOut: true, modstamp: "2026-03-01T10:00:00.000Z" }, { id: made, email: "oc@example.com", optedOut: false, modstamp: "2026-03-01T10:01:00.000Z" });
+    expect(await d.flagsOf([lead])).toEqual(["1"]);
+    expect((await d.historyOf("oc@example.com")).length).toBe(before);
+    const kept = (await app.admin("GET", "/sfdc/kept-notifications")).body.notifications as { reason: string }[];
+    expect(kept.map((k) => k.reason)).toEqual([expect.stringMatching(/may re-subscribe only an address it unsubscribed \(this one was unsubscribed by soap\)/)]);
   });
 
   it("a record no lead is linked to cannot re-subscribe an address unsubscribed elsewhere (opted out, then not)", async () => {
@@ -395,6 +414,11 @@ describe("Salesforce sender authentication (issue 11 item 6)", () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("This sender is not allowed");
     expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM lead`))[0].n)).toBe(0);
+  });
+
+  it("a client cannot choose its address with X-Forwarded-For: the proxy's hop decides", async () => {
+    const res = await postFrom("10.1.0.5, 203.0.113.9");
+    expect(res.status).toBe(403);
   });
 
   it("messages from an allowed network or address are applied", async () => {

@@ -90,6 +90,16 @@ describe("authentication before the body (issue 10)", () => {
     expect(res.body).toContain("a SOAP Header must come before the Body");
   });
 
+  it("two AuthenticationHeaders, a child given twice, or a non-SOAP element before the Header are refused", async () => {
+    const twice = envelopeWith(authHeader() + authHeader(), getLeadBody);
+    expect(codeOf((await app.postSoap("2_2", twice)).body)).toBe("20014");
+    const h = signedHeader();
+    const doubled = `<ns1:AuthenticationHeader><mktowsUserId>evil</mktowsUserId><mktowsUserId>${h.mktowsUserId}</mktowsUserId><requestSignature>${h.requestSignature}</requestSignature><requestTimestamp>${h.requestTimestamp}</requestTimestamp></ns1:AuthenticationHeader>`;
+    expect(codeOf((await app.postSoap("2_2", envelopeWith(doubled, getLeadBody))).body)).toBe("20014");
+    const foreign = `<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="${ENV}" xmlns:ns1="${MKTOWS}" xmlns:f="urn:f"><f:Body>${getLeadBody}</f:Body><SOAP-ENV:Header>${authHeader()}</SOAP-ENV:Header><SOAP-ENV:Body>${getLeadBody}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
+    expect(codeOf((await app.postSoap("2_2", foreign)).body)).toBe("20012");
+  });
+
   it("a header that does not end within 64 KB is refused (20014), however long the request", async () => {
     const padding = `<ns1:Padding>${"p".repeat(70 * 1024)}</ns1:Padding>`;
     const res = await app.postSoap("2_2", envelopeWith(padding + authHeader(), getLeadBody));

@@ -9,13 +9,14 @@ import { CREATE_MASTERS_V1, lockForWriteSql } from "./1764200000000-lock-for-wri
  * master row of the unit (in hash order), so this takes no lock of its own: an
  * `INSERT … ON CONFLICT DO UPDATE` would lock the requested rows before the others and break
  * the one lock order (measured: deadlocks under the concurrent workload). The returned master
- * rows may still show '' for such an address; every later step reads the row itself.
+ * rows may still show '' for such an address; every later step reads the row itself. An erased
+ * address stays without its plaintext.
  */
 export const FILL_ADDRESSES = `
 
         UPDATE email_status m SET email = t.e
           FROM unnest(hashes, emails) AS t(h, e)
-         WHERE m.email_hash = t.h AND m.email = '' AND t.e <> '';`;
+         WHERE m.email_hash = t.h AND m.email = '' AND t.e <> '' AND m.reason IS DISTINCT FROM 'erased';`;
 
 export class AddressPlaintext1764230000000 implements MigrationInterface {
   name = "AddressPlaintext1764230000000";

@@ -51,7 +51,8 @@ const INSERT_HISTORY = `
 const REMEMBER_ADDRESSES = `
   INSERT INTO email_status (email_hash, email)
   SELECT h, e FROM unnest($1::text[], $2::text[]) AS t(h, e) ORDER BY h
-  ON CONFLICT (email_hash) DO UPDATE SET email = EXCLUDED.email WHERE email_status.email = '' AND EXCLUDED.email <> ''`;
+  ON CONFLICT (email_hash) DO UPDATE SET email = EXCLUDED.email
+   WHERE email_status.email = '' AND EXCLUDED.email <> '' AND email_status.reason IS DISTINCT FROM 'erased'`;
 
 /** erasure: the addresses' plaintext goes from their master rows, history and outbox; hashes and statuses stay (SPEC §1). */
 const BLANK_ADDRESSES = `

@@ -40,8 +40,15 @@ describe("lead columns of a Marketo export", () => {
     expect(() => mapLeadColumns(["First Name", "Last Name"], catalogue)).toThrow(ImportFileError);
   });
 
+  it("refuses a header without an Email column unless allowed (issue 12), before any row is read", () => {
+    expect(() => mapLeadColumns(["Id", "First Name"], catalogue)).toThrow(/no Email column[\s\S]*--allow-no-email/);
+    // A semicolon file read with commas is one column: the same refusal names the delimiter.
+    expect(() => mapLeadColumns(["Id;Email Address;First Name"], catalogue)).toThrow(/--delimiter/);
+    expect(mapLeadColumns(["Id", "First Name"], catalogue, { allowNoEmail: true }).columns).toHaveLength(2);
+  });
+
   it("keeps the SFDC id as the SFDC foreign id, preferring the contact id to the lead id", () => {
-    const map = mapLeadColumns(["Id", "SFDC Lead ID", "SFDC Contact ID", "SFDC Type"], catalogue);
+    const map = mapLeadColumns(["Id", "SFDC Lead ID", "SFDC Contact ID", "SFDC Type"], catalogue, { allowNoEmail: true });
     expect(toLeadRow(record(["7", "00Q1", "0031", "Contact"]), map)).toMatchObject({ input: { id: 7, foreignSysPersonId: "0031", foreignSysType: "SFDC" } });
     expect(toLeadRow(record(["7", "00Q1", "", "Lead"]), map)).toMatchObject({ input: { foreignSysPersonId: "00Q1", foreignSysType: "SFDC" } });
   });
