@@ -49,19 +49,27 @@ describe("authentication before the body (issue 10)", () => {
     const attack = envelopeWith(authHeader({ key: "not-the-key-0123456789" }), `<ns1:paramsGetLead>${filler}</ns1:paramsGetLead>`);
     expect(Buffer.byteLength(attack)).toBeGreaterThan(4_000_000);
     expect(Buffer.byteLength(attack)).toBeLessThanOrEqual(app.config.maxBodyBytes);
+    // Encoded once, so that the test's own client (in this process) does little per request.
+    const attackBytes = Buffer.from(attack, "utf8");
+    const getLead = Buffer.from(envelopeWith(authHeader(), getLeadBody), "utf8");
+    const post = async (body: Buffer) => {
+      const res = await fetch(`${app.url}/soap/mktows/2_2`, { method: "POST", headers: { "content-type": "text/xml; charset=utf-8" }, body });
+      return { status: res.status, body: await res.text() };
+    };
+    for (let i = 0; i < 20; i++) await post(getLead); // warm up
     let looping = true;
     const times: number[] = [];
     const loop = (async () => {
       while (looping) {
         const started = performance.now();
-        const res = await app.postSoap("2_2", envelopeWith(authHeader(), getLeadBody));
+        const res = await post(getLead);
         times.push(performance.now() - started);
         expect(res.status).toBe(200);
       }
     })();
     const attacks: { status: number; body: string }[] = [];
     // One after another (the client shares this process: six at once would measure its own sending).
-    for (let i = 0; i < 3; i++) attacks.push(await app.postSoap("2_2", attack));
+    for (let i = 0; i < 3; i++) attacks.push(await post(attackBytes));
     looping = false;
     await loop;
     for (const res of attacks) {
@@ -69,6 +77,7 @@ describe("authentication before the body (issue 10)", () => {
       expect(res.status).toBe(500);
     }
     expect(times.length).toBeGreaterThan(0);
+    process.stderr.write(`auth-before-body: ${times.length} getLeads during 3 refused 4 MB requests, slowest ${Math.max(...times).toFixed(1)} ms\n`);
     expect(Math.max(...times)).toBeLessThan(100);
   });
 
