@@ -32,5 +32,5 @@ for (const f of files) {
 const stamp = hash.digest("hex");
 if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(path.join(root, "dist", "src", "main.js"))) process.exit(0);
 process.stderr.write("building dist/ (once; again only when the sources change)\n");
-execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: ["ignore", "ignore", "inherit"] });
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: ["ignore", process.stderr, "inherit"] });
 writeFileSync(stampFile, stamp);

@@ -50,9 +50,9 @@ describe("authentication before the body (issue 10)", () => {
     expect(Buffer.byteLength(attack)).toBeGreaterThan(4_000_000);
     expect(Buffer.byteLength(attack)).toBeLessThanOrEqual(app.config.maxBodyBytes);
     // Encoded once, so that the test's own client (in this process) does little per request.
-    const attackBytes = Buffer.from(attack, "utf8");
-    const getLead = Buffer.from(envelopeWith(authHeader(), getLeadBody), "utf8");
-    const post = async (body: Buffer) => {
+    const attackBytes = new TextEncoder().encode(attack);
+    const getLead = new TextEncoder().encode(envelopeWith(authHeader(), getLeadBody));
+    const post = async (body: Uint8Array<ArrayBuffer>) => {
       const res = await fetch(`${app.url}/soap/mktows/2_2`, { method: "POST", headers: { "content-type": "text/xml; charset=utf-8" }, body });
       return { status: res.status, body: await res.text() };
     };
