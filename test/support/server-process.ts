@@ -49,7 +49,8 @@ function sourcesOf(dir: string): string[] {
 /** Compiles src/ into <tmp>/mktows-server-<hash>/src (once per content); returns main.js. */
 export function buildServer(): string {
   const files = sourcesOf(path.join(ROOT, "src"));
-  const hash = createHash("sha256").update(ts.version);
+  // Keyed by the checkout too: its node_modules is linked in, and another checkout's may be gone.
+  const hash = createHash("sha256").update(ts.version).update(ROOT);
   const sources = files.map((f) => {
     const text = readFileSync(f, "utf8");
     hash.update(path.relative(ROOT, f)).update("\0").update(text).update("\0");
@@ -57,7 +58,8 @@ export function buildServer(): string {
   });
   const dir = path.join(tmpdir(), `mktows-server-${hash.digest("hex").slice(0, 16)}`);
   const main = path.join(dir, "src", "main.js");
-  if (existsSync(main)) return main;
+  if (existsSync(main) && existsSync(path.join(dir, "node_modules", "express"))) return main;
+  rmSync(dir, { recursive: true, force: true });
   const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   const options: ts.CompilerOptions = { ...(config?.options ?? {}), module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: true, inlineSources: false };
   const staging = mkdtempSync(`${dir}.staging-`);
