@@ -4,6 +4,7 @@
  * out of the attributes into their own places. An empty Email means "not given" (D5). Pure.
  */
 import { emailKey } from "./email";
+import { badCharacter, badTextMessage } from "./text";
 import { InvalidValueError, UnknownFieldError } from "./errors";
 import { emptyFieldMap, normaliseFieldValue, parseBoolean, type FieldCatalogue, type FieldDefinition } from "./lead-fields";
 import type { LeadInput } from "./types";
@@ -20,6 +21,7 @@ export interface NormalisedInput {
 }
 
 export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue): NormalisedInput {
+  refuseBadText(input);
   const out: NormalisedInput = { fields: emptyFieldMap() };
   if (input.id !== undefined && input.id !== null) {
     if (!Number.isInteger(input.id) || input.id <= 0 || input.id > 2147483647) throw new InvalidValueError(`Id '${input.id}' is not a lead id`);
@@ -74,4 +76,22 @@ function sameValue(def: FieldDefinition, a: string, b: string): boolean {
   if (a === b) return true;
   if (def.type === "boolean") return parseBoolean(a) !== undefined && parseBoolean(a) === parseBoolean(b);
   return false;
+}
+
+/**
+ * Text no channel may store (text.ts): checked here, where every channel's input passes (the
+ * import and flow steps too, not only the HTTP edges, which refuse it earlier with their own answer).
+ */
+function refuseBadText(input: LeadInput): void {
+  const named: [string, string | null | undefined][] = [
+    ["Email", input.email],
+    ["UnsubscribedReason", input.unsubscribedReason],
+    ["ForeignSysPersonId", input.foreignSysPersonId],
+    ["ForeignSysType", input.foreignSysType],
+    ...Object.entries(input.fields ?? {}),
+  ];
+  for (const [name, value] of named) {
+    const character = typeof value === "string" ? badCharacter(value) : undefined;
+    if (character) throw new InvalidValueError(badTextMessage({ path: name, character }));
+  }
 }

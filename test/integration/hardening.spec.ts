@@ -7,8 +7,8 @@
  */
 import net from "node:net";
 import { ConfigError, loadConfig } from "../../src/config";
-import { assertInvariant } from "../support/invariant";
 import { envelope, signedHeader, startTestApp, TEST_ADMIN_TOKEN, TEST_USER_ID, type TestApp } from "../support/test-app";
+import { useTestApp } from "../support/use-test-app";
 import { UiClient } from "../support/web-ui";
 
 const syncLeadXml = (attributes: [string, string][], email = "hard@example.com") =>
@@ -30,17 +30,8 @@ async function counts(app: TestApp): Promise<Record<string, number>> {
 
 describe("issue 11: hardening", () => {
   let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((a) => {
+    app = a;
   });
 
   describe("item 3: field names that collide with object machinery", () => {

@@ -116,6 +116,15 @@ describe("import from a Marketo export (npm run import)", () => {
     expect(later.leadId).toBeGreaterThan(2000018);
   });
 
+  it("a NUL in a field rejects that row with the field named; the other rows are imported (issue 11 item 7)", async () => {
+    const leads = leadsCsv([`2000031,nul@example.com,A\u0000B,Lee,,,,,,,,`, `2000032,ok@example.com,Ok,Fine,,,,,,,,`]);
+    const r = await run("--leads", leads);
+    expect(r.code).toBe(3);
+    expect(summaryLine(r.stdout, "created")).toBe(1);
+    expect(r.stdout).toMatch(/FirstName contains the character U\+0000/);
+    expect((await d.getLead(2000032)).email).toBe("ok@example.com");
+  });
+
   it("is safe to run again: the same file updates nothing and duplicates nothing", async () => {
     const leads = leadsCsv([`2000017,ann@example.com,Ann,Lee,Acme,true,Asked,Contact,0035g00000ANNAAA,,1,`, `,carl@example.com,Carl,Noid,Gamma,,,,,,,`]);
     expect((await run("--leads", leads)).code).toBe(0);

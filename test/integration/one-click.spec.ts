@@ -5,8 +5,8 @@
  * suppression check. Through HTTP as a mail provider and a sending system call it.
  */
 import { rotateLinkKey } from "../../src/persistence/instance-secrets";
-import { assertInvariant } from "../support/invariant";
-import { flagRow, LeadDriver, Reasons } from "../support/lead-driver";
+import { flagRow, Reasons, type LeadDriver } from "../support/lead-driver";
+import { useTestApp } from "../support/use-test-app";
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from "../support/test-app";
 
 const ONE_CLICK = { reason: "One-click unsubscribe", source: "Email unsubscribe" } as const;
@@ -14,18 +14,9 @@ const ONE_CLICK = { reason: "One-click unsubscribe", source: "Email unsubscribe"
 describe("one-click unsubscribe links (issue 14, SPEC §4 one-click channel)", () => {
   let app: TestApp;
   let d: LeadDriver;
-  beforeAll(async () => {
-    app = await startTestApp();
-    d = new LeadDriver(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useTestApp((a, leads) => {
+    app = a;
+    d = leads;
   });
 
   const linksFor = async (body: Record<string, unknown>): Promise<{ email?: string; leadId?: number; url?: string; error?: string }[]> => {
