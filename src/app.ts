@@ -96,9 +96,10 @@ export async function startApplication(config: Config, logger: Logger, options: 
     // One trusted hop: the client address is the one the proxy in front saw (the right-most
     // X-Forwarded-For entry), which a client cannot choose; `true` would take the left-most.
     app.set("trust proxy", config.trustProxy ? 1 : false);
+    app.use(metrics.middleware);
     app.get("/", homePage);
-    app.get("/metrics", (_req, res) => {
-      res.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.render());
+    app.get("/metrics", async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.render());
     });
     app.get("/healthz", async (_req, res) => {
       let timer: NodeJS.Timeout | undefined;
@@ -127,6 +128,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
       limiter: new CallLimiter(),
       throttle,
       onRequest: (operation, outcome, code, seconds) => metrics.soapRequest(operation, outcome, code, seconds),
+      onRefused: (reason, code) => metrics.soapRefused(reason, code),
       services: { leads, queries, streams, lists, merges, batches, campaigns, fields, limits: { maxBatchRecords: 1000 }, positions: positionSigner(secrets.emailHashKey) },
     });
     app.use(
@@ -178,7 +180,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
       }),
     );
     app.use("/u", createOneClickRouter({ oneClick, logger }));
-    app.use(soapErrorHandler);
+    app.use(soapErrorHandler((reason, code) => metrics.soapRefused(reason, code)));
 
     // HTTPS when a certificate is configured (for clients that cannot be pointed at plain HTTP).
     // Slow clients (one byte a second) and idle ones are cut off; requestTimeout is checked

@@ -1,64 +1,14 @@
 /**
- * Prometheus metrics (text exposition format 0.0.4), kept in this process: requests and
- * faults by operation and code, latency, database pool use, and email status changes with
- * their propagation. Several processes each expose their own; Prometheus sums them.
+ * Prometheus metrics, written by prom-client in a registry of this application's own (tests
+ * start several in one process): SOAP requests and faults by operation and code, SOAP requests
+ * refused before an operation ran (malformed XML, unknown operation, no endpoint, too large),
+ * every other HTTP endpoint (admin API, web UI, Salesforce, one-click) by status and latency,
+ * database pool use, email status changes with their propagation, the webhook outbox, and
+ * prom-client's default process metrics (CPU, heap, event-loop lag, handles). Several processes
+ * each expose their own; Prometheus sums them.
  */
-type Labels = Record<string, string>;
-
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-function key(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${labels[k].replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
-    .join(",");
-}
-
-class Counter {
-  private readonly values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const k = key(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ""} ${v}`);
-    return lines.join("\n");
-  }
-}
-
-class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  observe(labels: Labels, seconds: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) s.counts[i]++;
-    });
-    s.sum += seconds;
-    s.count++;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [k, s] of this.series) {
-      const sep = k ? "," : "";
-      BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`);
-      lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${s.count}`);
-    }
-    return lines.join("\n");
-  }
-}
+import type { NextFunction, Request, Response } from "express";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface PoolStats {
   total: number;
@@ -66,17 +16,84 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** Why a SOAP request was answered with a fault before any operation ran. */
+export type SoapRefusal = "unauthenticated" | "malformed" | "unknown_operation" | "not_understood" | "too_large" | "unreadable" | "no_endpoint";
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The endpoint family of a path, a label with few values whatever the path holds. */
+export function endpointOf(path: string): string {
+  if (path.startsWith("/soap")) return "soap";
+  if (path.startsWith("/admin/api")) return "admin";
+  if (path === "/ui" || path.startsWith("/ui/")) return "ui";
+  if (path.startsWith("/sfdc")) return "sfdc";
+  if (path === "/u" || path.startsWith("/u/")) return "unsubscribe";
+  if (path === "/metrics" || path === "/healthz" || path === "/") return path === "/" ? "home" : path.slice(1);
+  return "other";
+}
+
 export class Metrics {
-  readonly requests = new Counter("mktows_soap_requests_total", "SOAP requests by operation and outcome (ok or fault).");
-  readonly faults = new Counter("mktows_soap_faults_total", "SOAP faults by Marketo error code.");
-  readonly latency = new Histogram("mktows_soap_request_duration_seconds", "SOAP request duration by operation.");
-  readonly statusChanges = new Counter("mktows_email_status_changes_total", "Committed changes of an address's status (unsubscribe or resubscribe) by channel.");
-  readonly propagated = new Counter("mktows_propagated_leads_total", "Other leads whose Unsubscribed changed because their address's status changed (committed).");
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: "mktows_soap_requests_total", help: "SOAP requests by operation and outcome (ok or fault).", labelNames: ["operation", "outcome"], registers: [this.registry] });
+  private readonly faults = new Counter({ name: "mktows_soap_faults_total", help: "SOAP faults by Marketo error code.", labelNames: ["code"], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: "mktows_soap_request_duration_seconds", help: "SOAP request duration by operation.", labelNames: ["operation"], buckets: BUCKETS, registers: [this.registry] });
+  private readonly refused = new Counter({
+    name: "mktows_soap_refused_total",
+    help: "SOAP requests answered with a fault before an operation ran, by reason and Marketo error code.",
+    labelNames: ["code", "reason"],
+    registers: [this.registry],
+  });
+  private readonly http = new Counter({ name: "mktows_http_requests_total", help: "HTTP requests by endpoint family, method and status code.", labelNames: ["endpoint", "method", "status"], registers: [this.registry] });
+  private readonly httpLatency = new Histogram({ name: "mktows_http_request_duration_seconds", help: "HTTP request duration by endpoint family.", labelNames: ["endpoint"], buckets: BUCKETS, registers: [this.registry] });
+  private readonly statusChanges = new Counter({
+    name: "mktows_email_status_changes_total",
+    help: "Committed changes of an address's status (unsubscribe or resubscribe) by channel.",
+    labelNames: ["channel", "to"],
+    registers: [this.registry],
+  });
+  private readonly propagated = new Counter({ name: "mktows_propagated_leads_total", help: "Other leads whose Unsubscribed changed because their address's status changed (committed).", registers: [this.registry] });
 
   /** The webhook outbox's undelivered events and the oldest one's age, when a webhook is configured. */
   outbox: (() => { count: number; oldestSeconds: number }) | undefined;
 
-  constructor(private readonly pool: () => PoolStats | undefined = () => undefined) {}
+  constructor(pool: () => PoolStats | undefined = () => undefined) {
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names *_total, which `promtool check metrics` refuses; the same
+    // counts stay in nodejs_active_handles / _requests / _resources by type.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: "mktows_db_pool_connections",
+      help: "Database pool connections by state.",
+      labelNames: ["state"],
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        if (!p) return;
+        this.set({ state: "total" }, p.total);
+        this.set({ state: "idle" }, p.idle);
+        this.set({ state: "waiting" }, p.waiting);
+      },
+    });
+    const outbox = () => this.outbox?.();
+    new Gauge({
+      name: "mktows_webhook_outbox_events",
+      help: "Undelivered webhook events (all processes of the database).",
+      registers: [this.registry],
+      collect() {
+        const o = outbox();
+        if (o) this.set(o.count);
+      },
+    });
+    new Gauge({
+      name: "mktows_webhook_outbox_oldest_seconds",
+      help: "Age of the oldest undelivered webhook event.",
+      registers: [this.registry],
+      collect() {
+        const o = outbox();
+        if (o) this.set(o.oldestSeconds);
+      },
+    });
+  }
 
   soapRequest(operation: string, outcome: "ok" | "fault", code: number | undefined, seconds: number): void {
     this.requests.inc({ operation, outcome });
@@ -84,49 +101,32 @@ export class Metrics {
     this.latency.observe({ operation }, seconds);
   }
 
+  soapRefused(reason: SoapRefusal, code: number): void {
+    this.refused.inc({ code: String(code), reason });
+    this.faults.inc({ code: String(code) });
+  }
+
   statusChanged(e: { unsubscribed: boolean; channel: string; propagatedTo: number }): void {
-    this.statusChanges.inc({ to: e.unsubscribed ? "unsubscribed" : "subscribed", channel: e.channel });
-    this.propagated.inc({}, e.propagatedTo);
+    this.statusChanges.inc({ channel: e.channel, to: e.unsubscribed ? "unsubscribed" : "subscribed" });
+    this.propagated.inc(e.propagatedTo);
   }
 
-  private outboxGauges(): string {
-    const o = this.outbox?.();
-    if (!o) return "";
-    return [
-      "# HELP mktows_webhook_outbox_events Undelivered webhook events (all processes of the database).",
-      "# TYPE mktows_webhook_outbox_events gauge",
-      `mktows_webhook_outbox_events ${o.count}`,
-      "# HELP mktows_webhook_outbox_oldest_seconds Age of the oldest undelivered webhook event.",
-      "# TYPE mktows_webhook_outbox_oldest_seconds gauge",
-      `mktows_webhook_outbox_oldest_seconds ${o.oldestSeconds}`,
-    ].join("\n");
+  /** Express middleware: every HTTP request, counted when its answer is finished. */
+  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const endpoint = endpointOf(req.path);
+    res.once("finish", () => {
+      this.http.inc({ endpoint, method: req.method, status: String(res.statusCode) });
+      this.httpLatency.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  };
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
-  render(): string {
-    const pool = this.pool();
-    const gauges = pool
-      ? [
-          "# HELP mktows_db_pool_connections Database pool connections by state.",
-          "# TYPE mktows_db_pool_connections gauge",
-          `mktows_db_pool_connections{state="total"} ${pool.total}`,
-          `mktows_db_pool_connections{state="idle"} ${pool.idle}`,
-          `mktows_db_pool_connections{state="waiting"} ${pool.waiting}`,
-        ].join("\n")
-      : "";
-    const mem = process.memoryUsage();
-    return (
-      [
-        this.requests.render(),
-        this.faults.render(),
-        this.latency.render(),
-        this.statusChanges.render(),
-        this.propagated.render(),
-        gauges,
-        this.outboxGauges(),
-        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n" + `process_resident_memory_bytes ${mem.rss}`,
-      ]
-        .filter(Boolean)
-        .join("\n") + "\n"
-    );
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

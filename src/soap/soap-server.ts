@@ -14,6 +14,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import * as sax from "sax";
 import * as soap from "soap";
 import type { Logger } from "../logger";
+import type { SoapRefusal } from "../metrics";
 import { verifyAuthenticationHeader, type ApiUser } from "./auth";
 import { readAuthenticationHead, type HeadCredentials } from "./auth-head";
 import type { CallLimiter } from "./call-limits";
@@ -37,6 +38,8 @@ export interface SoapServerOptions {
   readonly throttle?: Pick<AuthThrottle, "refusal" | "failed">;
   /** Told of every operation's outcome and duration. */
   readonly onRequest?: (operation: string, outcome: "ok" | "fault", code: number | undefined, seconds: number) => void;
+  /** A request answered with a fault before any operation ran (for /metrics). */
+  readonly onRefused?: (reason: SoapRefusal, code: number) => void;
   readonly services: Omit<HandlerContext, "version" | "user" | "headers">;
 }
 
@@ -70,6 +73,7 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
     const m = /^\/mktows\/([^/?]+)\/?$/.exec(req.path);
     const version = m ? supportedVersions.find((v) => v.name === m[1]) : undefined;
     if (!version) {
+      options.onRefused?.("no_endpoint", MarketoCodes.requestNotUnderstood);
       sendFault(res, 404, new MarketoFault(MarketoCodes.requestNotUnderstood, `No SOAP endpoint here. Supported versions: ${versionNames.map((n) => `/soap/mktows/${n}`).join(", ")}`));
       return;
     }
@@ -85,7 +89,7 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
     const user = Buffer.isBuffer(req.body) && req.body.length > 0 ? authenticateHead(req.body, req.ip ?? "", options) : undefined;
     if (user instanceof MarketoFault) {
       options.logger.log("info", "soap request refused", { version: version.name, code: user.code, reason: user.message });
-      options.onRequest?.("unauthenticated", "fault", user.code, 0);
+      options.onRefused?.("unauthenticated", user.code);
       sendFault(res, 500, user);
       return;
     }
@@ -93,6 +97,7 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
     const problem = preflight(req.body);
     if (problem) {
       options.logger.log("info", "soap request refused", { version: version.name, code: problem.code, reason: problem.message });
+      options.onRefused?.(problem.code === MarketoCodes.unsupportedOperation ? "unknown_operation" : "malformed", problem.code);
       sendFault(res, 500, problem);
       return;
     }
@@ -118,7 +123,7 @@ export function mountSoap(app: Express, options: SoapServerOptions): void {
         // node-soap never declares xsi (stack notes §2): declare it on every envelope.
         const s = server as NodeSoapServerInternals;
         s.wsdl.xmlnsInEnvelope += ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
-        answerOwnFailuresAsMarketo(s, options.logger, version.name);
+        answerOwnFailuresAsMarketo(s, options, version.name);
       },
     };
     soap.listen(app, listenOptions);
@@ -135,12 +140,13 @@ interface NodeSoapServerInternals {
  * node-soap's own failure on a request it could not process, which it would answer in SOAP 1.2
  * style with the JavaScript error's text: answer 20012 instead, and log the text.
  */
-function answerOwnFailuresAsMarketo(server: NodeSoapServerInternals, logger: Logger, version: string): void {
+function answerOwnFailuresAsMarketo(server: NodeSoapServerInternals, options: Pick<SoapServerOptions, "logger" | "onRefused">, version: string): void {
   const sendError = server._sendError.bind(server);
   server._sendError = (fault, callback, includeTimestamp) => {
     if ("faultcode" in fault) return sendError(fault, callback, includeTimestamp);
     const reason = (fault.Reason as { Text?: unknown } | undefined)?.Text;
-    logger.log("warn", "soap request refused", { version, code: MarketoCodes.requestNotUnderstood, reason: String(reason ?? "node-soap fault").slice(0, 300) });
+    options.logger.log("warn", "soap request refused", { version, code: MarketoCodes.requestNotUnderstood, reason: String(reason ?? "node-soap fault").slice(0, 300) });
+    options.onRefused?.("not_understood", MarketoCodes.requestNotUnderstood);
     return sendError(new MarketoFault(MarketoCodes.requestNotUnderstood, "The request could not be processed").toNodeSoapFault().Fault, callback, includeTimestamp);
   };
 }
@@ -356,15 +362,19 @@ function withAddress(wsdl: string, url: string): string {
 }
 
 /** Error middleware for /soap: an oversized or unreadable body gets a fault, not an HTML page. */
-export function soapErrorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (!req.path.startsWith("/soap")) {
-    next(error);
-    return;
-  }
-  const e = error as { type?: string; status?: number };
-  if (e?.type === "entity.too.large") {
-    sendFault(res, 413, new MarketoFault(MarketoCodes.requestNotUnderstood, "Request body too large"));
-    return;
-  }
-  sendFault(res, e?.status && e.status >= 400 && e.status < 500 ? e.status : 500, new MarketoFault(MarketoCodes.requestNotUnderstood, "Unreadable request"));
+export function soapErrorHandler(onRefused?: SoapServerOptions["onRefused"]) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (!req.path.startsWith("/soap")) {
+      next(error);
+      return;
+    }
+    const e = error as { type?: string; status?: number };
+    const tooLarge = e?.type === "entity.too.large";
+    onRefused?.(tooLarge ? "too_large" : "unreadable", MarketoCodes.requestNotUnderstood);
+    if (tooLarge) {
+      sendFault(res, 413, new MarketoFault(MarketoCodes.requestNotUnderstood, "Request body too large"));
+      return;
+    }
+    sendFault(res, e?.status && e.status >= 400 && e.status < 500 ? e.status : 500, new MarketoFault(MarketoCodes.requestNotUnderstood, "Unreadable request"));
+  };
 }
