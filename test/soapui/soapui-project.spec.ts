@@ -5,19 +5,19 @@
  * a real server with SoapUI's property expansion and assertions reproduced here, and the
  * project's Groovy signing script run with Debian's Groovy 2.4 (the line SoapUI 5.x bundles).
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DOMParser } from "@xmldom/xmldom";
 import { describeWithTool, findTool } from "../support/test-env";
+import { GROOVY_RUNNER, groovyAvailable, groovyEnv } from "../support/groovy";
 import { startTestApp, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
 import { parseWsdl } from "../support/wsdl-model";
 
 const PROJECT_FILE = path.join(__dirname, "..", "..", "soapui", "mktows-soapui-project.xml");
 const VALIDATOR = path.join(__dirname, "validate.py");
-const GROOVY_RUNNER = path.join(__dirname, "run-script.groovy");
 const CON = "http://eviware.com/soapui/config";
 const XSI = "http://www.w3.org/2001/XMLSchema-instance";
 const SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -407,26 +407,6 @@ describeWithTool("SoapUI project requests against the served WSDL and the server
 });
 
 // ---------------------------------------------------------------- the Groovy signing script
-
-/** Debian's groovy needs JAVA_HOME when default-java is not installed. */
-function groovyEnv(): NodeJS.ProcessEnv {
-  if (process.env.JAVA_HOME || existsSync("/usr/lib/jvm/default-java")) return process.env;
-  try {
-    const java = execFileSync("sh", ["-c", "command -v java"], { encoding: "utf8" }).trim();
-    return { ...process.env, JAVA_HOME: path.dirname(path.dirname(realpathSync(java))) };
-  } catch {
-    return process.env;
-  }
-}
-
-function groovyAvailable(): boolean {
-  try {
-    execFileSync("groovy", ["--version"], { stdio: "ignore", timeout: 60_000, env: groovyEnv() });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describeWithTool("SoapUI project signing script (Groovy)", groovyAvailable(), "groovy (Debian)", () => {
   const project = readProject();
