@@ -20,14 +20,14 @@ import type { OutboxStore } from "../domain/outbox-ports";
 import { setField } from "../domain/lead-fields";
 import { badTextMessage } from "../domain/text";
 import { findBadRequestText } from "../web/request-text";
-import { Channels, type Lead, type LeadInput } from "../domain/types";
+import { Channels, type EmailStatus, type Lead, type LeadInput } from "../domain/types";
 import type { Logger } from "../logger";
 
 export interface AdminDeps {
   readonly adminToken: string;
   readonly leads: Pick<LeadService, "createLead" | "updateLead" | "deleteLead">;
   readonly queries: Pick<LeadQueryService, "getLeadById">;
-  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf" | "unsubscribed">;
+  readonly emailStatus: Pick<EmailStatusQueryService, "statusOf" | "unsubscribed" | "search">;
   readonly erasure: Pick<ErasureService, "erase">;
   readonly lists: Pick<ListService, "createList">;
   readonly fields: Pick<FieldRegistry, "declare">;
@@ -103,33 +103,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
   // The lead list: every filter optional, keyset-paged by id (cursor = the last id of a page).
   router.get("/leads", async (req, res) => {
     if (!deps.search) throw new HttpError(404, "notFound", "no such admin endpoint");
-    const q = req.query as Record<string, unknown>;
-    const text = (name: string): string | undefined => {
-      const v = q[name];
-      if (v === undefined) return undefined;
-      if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be given once`);
-      return v;
-    };
-    const known = new Set(["email", "q", "partition", "unsubscribed", "updatedSince", "limit", "cursor", "count"]);
-    const unknown = Object.keys(q).filter((k) => !known.has(k));
-    if (unknown.length) throw new HttpError(400, "unknownProperty", `unknown parameters: ${unknown.join(", ")}`);
-    const bool = (name: string) => {
-      const v = text(name);
-      if (v === undefined) return undefined;
-      if (v !== "true" && v !== "false") throw new HttpError(400, "badValue", `${name} must be true or false`);
-      return v === "true";
-    };
-    const since = text("updatedSince");
-    if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(Date.parse(since)))) throw new HttpError(400, "badValue", "updatedSince must be a date and time (ISO 8601)");
-    const limit = text("limit");
-    if (limit !== undefined && (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000)) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
+    const { text, bool, date, limit } = queryReader(req, ["email", "q", "partition", "unsubscribed", "updatedSince", "limit", "cursor", "count"]);
+    const since = date("updatedSince");
     const page = await deps.search.list({
       email: text("email"),
       q: text("q"),
       partition: text("partition"),
       unsubscribed: bool("unsubscribed"),
-      updatedSince: since === undefined ? undefined : new Date(since),
-      limit: limit === undefined ? undefined : Number(limit),
+      updatedSince: since,
+      limit: limit(),
       cursor: text("cursor"),
       count: bool("count"),
     });
@@ -260,9 +242,19 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.json(result);
   });
 
-  /** The suppression export, streamed: JSON lines (default) or CSV (?format=csv or Accept: text/csv). */
+  /**
+   * `?unsubscribed=true` alone (and `format`): the suppression export, streamed as JSON lines
+   * (default) or CSV (?format=csv or Accept: text/csv). With any of q, changedSince, limit,
+   * cursor or count, or without unsubscribed=true: a page of the search.
+   */
   router.get("/email-status", async (req, res) => {
-    if (String(req.query.unsubscribed ?? "") !== "true") throw new HttpError(400, "badValue", "ask for ?unsubscribed=true");
+    const paged = ["q", "changedSince", "limit", "cursor", "count"].some((k) => k in req.query) || req.query.unsubscribed !== "true";
+    if (paged) {
+      const { text, bool, date, limit } = queryReader(req, ["q", "unsubscribed", "changedSince", "limit", "cursor", "count"]);
+      const page = await deps.emailStatus.search({ q: text("q"), unsubscribed: bool("unsubscribed"), changedSince: date("changedSince"), limit: limit(), cursor: text("cursor"), count: bool("count") });
+      res.json({ statuses: page.statuses.map(statusView), nextCursor: page.nextCursor, ...(page.total !== undefined ? { total: page.total } : {}) });
+      return;
+    }
     const csv = req.query.format === "csv" || (req.query.format === undefined && /text\/csv/.test(String(req.headers.accept ?? "")));
     res.status(200).type(csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
     if (csv) res.write("email,unsubscribed,reason,channel,changedAt\r\n");
@@ -395,4 +387,47 @@ function leadInput(b: Record<string, unknown>): LeadInput {
     input.fields = fields;
   }
   return input;
+}
+
+/** One reader of a request's query parameters: unknown ones refused, each given at most once. */
+function queryReader(req: Request, known: readonly string[]) {
+  const q = req.query as Record<string, unknown>;
+  const unknown = Object.keys(q).filter((k) => !known.includes(k));
+  if (unknown.length) throw new HttpError(400, "unknownProperty", `unknown parameters: ${unknown.join(", ")}`);
+  const text = (name: string): string | undefined => {
+    const v = q[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string") throw new HttpError(400, "badValue", `${name} must be given once`);
+    return v;
+  };
+  const bool = (name: string): boolean | undefined => {
+    const v = text(name);
+    if (v === undefined) return undefined;
+    if (v !== "true" && v !== "false") throw new HttpError(400, "badValue", `${name} must be true or false`);
+    return v === "true";
+  };
+  const date = (name: string): Date | undefined => {
+    const v = text(name);
+    if (v === undefined) return undefined;
+    if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(Date.parse(v))) throw new HttpError(400, "badValue", `${name} must be a date and time (ISO 8601)`);
+    return new Date(v);
+  };
+  const limit = (): number | undefined => {
+    const v = text("limit");
+    if (v === undefined) return undefined;
+    if (!/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > 1000) throw new HttpError(400, "badValue", "limit must be 1 to 1000");
+    return Number(v);
+  };
+  return { text, bool, date, limit };
+}
+
+function statusView(s: EmailStatus) {
+  return {
+    email: s.email === "" ? null : s.email,
+    erased: s.email === "",
+    unsubscribed: s.unsubscribed,
+    reason: s.reason,
+    channel: s.channel,
+    changedAt: s.changedAt?.toISOString() ?? null,
+  };
 }

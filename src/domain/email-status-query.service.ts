@@ -26,6 +26,23 @@ export class EmailStatusQueryService {
     });
   }
 
+  /**
+   * The admin API's search: addresses matching every filter given, `limit` at a time after the
+   * cursor (the last address hash of the previous page). Hash order is stable under writes: an
+   * address is listed once, whatever changes while the pages are read.
+   */
+  async search(query: EmailStatusSearch): Promise<{ statuses: EmailStatus[]; nextCursor: string | null; total?: number }> {
+    const limit = Math.max(1, Math.min(Math.trunc(query.limit ?? 100), 1000));
+    if (query.cursor !== undefined && !/^[0-9a-f]{64}$/.test(query.cursor)) throw new InvalidValueError("cursor is not one this server handed out");
+    const part = query.q?.trim().toLowerCase().slice(0, 254) || undefined;
+    const filter = { unsubscribed: query.unsubscribed, addressPart: part, changedSince: query.changedSince };
+    return this.deps.tx.read(async (repos) => {
+      const statuses = await repos.emailStatuses.search(filter, query.cursor ?? "", limit);
+      const nextCursor = statuses.length === limit ? statuses[statuses.length - 1].emailHash : null;
+      return { statuses, nextCursor, ...(query.count ? { total: await repos.emailStatuses.count(filter) } : {}) };
+    });
+  }
+
   /** Every unsubscribed address with its plaintext, page by page (the suppression export). */
   async *unsubscribed(pageSize = 5000): AsyncGenerator<EmailStatus[]> {
     let after = "";
@@ -36,4 +53,13 @@ export class EmailStatusQueryService {
       after = page[page.length - 1].emailHash;
     }
   }
+}
+
+export interface EmailStatusSearch {
+  readonly q?: string;
+  readonly unsubscribed?: boolean;
+  readonly changedSince?: Date;
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly count?: boolean;
 }

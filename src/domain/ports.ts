@@ -41,11 +41,21 @@ export interface LeadSearchQuery {
   readonly offset?: number;
 }
 
+export interface EmailStatusFilter {
+  readonly unsubscribed?: boolean;
+  /** A part of the address, matched case-insensitively (erased addresses have none). */
+  readonly addressPart?: string;
+  readonly changedSince?: Date;
+}
+
 export interface EmailStatusRepository {
   find(emailHash: string): Promise<EmailStatus | null>;
   history(emailHash: string): Promise<EmailStatusChange[]>;
   /** Unsubscribed addresses (non-blank), in hash order after `afterHash`, for the suppression export. */
   unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]>;
+  /** Addresses matching every filter given, in hash order after `afterHash` (the admin search). */
+  search(filter: EmailStatusFilter, afterHash: string, limit: number): Promise<EmailStatus[]>;
+  count(filter: EmailStatusFilter): Promise<number>;
   /** Which of these addresses are unsubscribed (erased ones included), in one query. */
   unsubscribedAmong(emailHashes: string[]): Promise<Set<string>>;
 }

@@ -178,7 +178,8 @@ export function createPersonPageRouter(deps: PersonPageDeps): Router {
 
   router.get("/leads/:id", async (req, res) => {
     const row = await rowOf(leadId(req));
-    const content = infoTab(row.lead, row.partition, csrfOf(req), deps.fieldLabel);
+    const status = row.lead.email ? await deps.emailStatus.statusOf(row.lead.email) : null;
+    const content = infoTab(row.lead, row.partition, csrfOf(req), deps.fieldLabel, status?.unsubscribed ? status.history[0] : undefined);
     res.type("html").send(personPage({ row, tab: "info", csrf: csrfOf(req), flash: flash(req), content }));
   });
 

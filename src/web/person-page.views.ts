@@ -3,7 +3,7 @@
  * its tabs. Pure functions from data to HTML; every value passes through `html`, which escapes it.
  */
 import type { EmailStatusView } from "../domain/email-status-query.service";
-import type { Activity, ChannelName, Lead } from "../domain/types";
+import type { Activity, ChannelName, EmailStatusChange, Lead } from "../domain/types";
 import { href, html, page, table, time, type SafeHtml } from "./html";
 
 /** A lead with the name of its partition, as the pages show it. */
@@ -131,12 +131,19 @@ export function personPage(options: { row: LeadRow; tab: PersonTab; csrf: string
   });
 }
 
-export function infoTab(lead: Lead, partition: string, csrf: string, fieldLabel: (attrName: string) => string): SafeHtml {
+/**
+ * The Info tab. `unsubscribedBy` is the change that unsubscribed the lead's address (when it
+ * is unsubscribed): its reason is the Unsubscribed Reason shown when the lead's own
+ * UnsubscribedReason field is empty, with when and through which channel.
+ */
+export function infoTab(lead: Lead, partition: string, csrf: string, fieldLabel: (attrName: string) => string, unsubscribedBy?: EmailStatusChange): SafeHtml {
+  const reason = lead.unsubscribedReason || (unsubscribedBy ? unsubscribedBy.reason : "");
   const fixed: [string, SafeHtml | string][] = [
     ["Id", String(lead.id)],
     ["Email Address", lead.email ?? ""],
     ["Partition", partition],
-    ["Unsubscribed Reason", lead.unsubscribedReason ?? ""],
+    ["Unsubscribed Reason", reason],
+    ["Unsubscribed", unsubscribedBy ? html`${time(unsubscribedBy.at)} via ${unsubscribedBy.channel}` : ""],
     ["Foreign System Id", lead.foreignSysPersonId ? `${lead.foreignSysType ?? ""} ${lead.foreignSysPersonId}` : ""],
     ["Created", time(lead.createdAt)],
     ["Updated", time(lead.updatedAt)],

@@ -116,8 +116,9 @@ describe("suppression export", () => {
     expect(res.text).toContain('"out2, ""quoted""@example.com",true');
   });
 
-  it("needs ?unsubscribed=true and the token", async () => {
-    expect((await get("")).status).toBe(400);
+  it("is the export with ?unsubscribed=true alone (else the search), and needs the token", async () => {
+    expect((await get("")).status).toBe(200);
+    expect((await get("")).type).toContain("application/json");
     const res = await fetch(`${app.url}/admin/api/email-status?unsubscribed=true`);
     expect(res.status).toBe(401);
   });

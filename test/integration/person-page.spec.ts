@@ -227,6 +227,10 @@ describe("person page over HTTP (SPEC §4 person page)", () => {
       expect(res.status).toBe(303);
       expect(res.location).toBe(`/ui/leads/${a}?done=unsubscribed&n=2`);
       expect((await ui.get(res.location)).body).toContain("Unsubscribed: 2 leads with this address are now unsubscribed.");
+      // The Info tab shows why (issue 13).
+      const info = (await ui.get(`/ui/leads/${b}`)).body;
+      expect(info).toContain("<dt>Unsubscribed Reason</dt><dd>Manual person edit</dd>");
+      expect(info).toMatch(/<dt>Unsubscribed<\/dt><dd><time [^>]+>[^<]+<\/time> via personPage<\/dd>/);
       expect((await leadView(a)).unsubscribed).toBe(true);
       expect((await leadView(b)).unsubscribed).toBe(true);
       const status = await app.admin("GET", "/email-status/check@example.com");

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { EmailStatusRepository } from "../../domain/ports";
+import type { EmailStatusFilter, EmailStatusRepository } from "../../domain/ports";
 import type { EmailStatus, EmailStatusChange } from "../../domain/types";
 import { rowsOf } from "./lead.repository";
 import { toStatus } from "./write.repository";
@@ -13,6 +13,17 @@ const UNSUBSCRIBED_PAGE = `
   SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
     FROM email_status WHERE unsubscribed AND email <> '' AND email_hash > $1
    ORDER BY email_hash LIMIT $2`;
+
+/** The admin API's email-status search: every filter optional, keyset-paged in hash order. */
+const SEARCH_WHERE = `
+   WHERE ($1::boolean IS NULL OR unsubscribed = $1)
+     AND ($2::text IS NULL OR email ILIKE $2 ESCAPE '\\')
+     AND ($3::timestamptz IS NULL OR changed_at >= $3)`;
+const SEARCH_PAGE = `
+  SELECT email_hash, email, unsubscribed, reason, channel, source, changed_at, lead_id
+    FROM email_status ${SEARCH_WHERE} AND email_hash > $4
+   ORDER BY email_hash LIMIT $5`;
+const SEARCH_COUNT = `SELECT count(*)::int AS n FROM email_status ${SEARCH_WHERE}`;
 
 const HISTORY = `
   SELECT at, unsubscribed, channel, reason, source, lead_id
@@ -43,7 +54,20 @@ export class SqlEmailStatusRepository implements EmailStatusRepository {
     return new Set(rows.map((r) => String(r.email_hash)));
   }
 
+  async search(filter: EmailStatusFilter, afterHash: string, limit: number): Promise<EmailStatus[]> {
+    return rowsOf(await this.manager.query(SEARCH_PAGE, [...searchParams(filter), afterHash, limit])).map(toStatus);
+  }
+
+  async count(filter: EmailStatusFilter): Promise<number> {
+    return Number(rowsOf(await this.manager.query(SEARCH_COUNT, searchParams(filter)))[0].n);
+  }
+
   async unsubscribedPage(afterHash: string, limit: number): Promise<EmailStatus[]> {
     return rowsOf(await this.manager.query(UNSUBSCRIBED_PAGE, [afterHash, limit])).map(toStatus);
   }
+}
+
+function searchParams(filter: EmailStatusFilter): unknown[] {
+  const like = filter.addressPart === undefined ? null : `%${filter.addressPart.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return [filter.unsubscribed ?? null, like, filter.changedSince?.toISOString() ?? null];
 }
