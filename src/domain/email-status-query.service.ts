@@ -12,7 +12,14 @@ export interface EmailStatusView {
 }
 
 export class EmailStatusQueryService {
-  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher }) {}
+  constructor(
+    private readonly deps: {
+      readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
+      /** Where the export reads: the standby when there is one (it sees every commit from before each page's read). */
+      readonly exportReads?: Pick<TransactionRunner, "read">;
+    },
+  ) {}
 
   /** An unknown address is subscribed with an empty history. */
   async statusOf(email: string): Promise<EmailStatusView> {
@@ -30,7 +37,7 @@ export class EmailStatusQueryService {
   async *unsubscribed(pageSize = 5000): AsyncGenerator<EmailStatus[]> {
     let after = "";
     for (;;) {
-      const page = await this.deps.tx.run((repos) => repos.emailStatuses.unsubscribedPage(after, pageSize));
+      const page = await (this.deps.exportReads ?? this.deps.tx).read((repos) => repos.emailStatuses.unsubscribedPage(after, pageSize));
       if (page.length === 0) return;
       yield page;
       after = page[page.length - 1].emailHash;
