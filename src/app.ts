@@ -60,6 +60,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
       metrics.statusChanged(e);
       webhook.dispatcher?.poke();
     },
+    onStandbyRead: (where, reason) => metrics.standbyReads.inc(reason ? { where, reason } : { where }),
   });
   try {
     options.onSecrets?.(database.secrets);

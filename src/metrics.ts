@@ -72,6 +72,7 @@ export class Metrics {
   readonly latency = new Histogram("mktows_soap_request_duration_seconds", "SOAP request duration by operation.");
   readonly statusChanges = new Counter("mktows_email_status_changes_total", "Committed changes of an address's status (unsubscribe or resubscribe) by channel.");
   readonly propagated = new Counter("mktows_propagated_leads_total", "Other leads whose Unsubscribed changed because their address's status changed (committed).");
+  readonly standbyReads = new Counter("mktows_standby_reads_total", "Reads that may come from the standby (DATABASE_READ_URL), by where they ran and why the primary answered (lag, error, paused).");
 
   /** The webhook outbox's undelivered events and the oldest one's age, when a webhook is configured. */
   outbox: (() => { count: number; oldestSeconds: number }) | undefined;
@@ -121,6 +122,7 @@ export class Metrics {
         this.latency.render(),
         this.statusChanges.render(),
         this.propagated.render(),
+        this.standbyReads.render(),
         gauges,
         this.outboxGauges(),
         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n" + `process_resident_memory_bytes ${mem.rss}`,
