@@ -4,7 +4,6 @@
  * and with a concurrency limit one DELETE when it ends. Users without limits cost nothing here.
  */
 import { randomUUID } from "node:crypto";
-import type { DataSource } from "typeorm";
 import type { CallAdmission, CallCounter, CallLimitName, CallLimits } from "../domain/call-limit-ports";
 
 /** Counts the call in or names the limit it would break (see the migration). Called by SqlCallCounter.acquire. */
@@ -16,7 +15,8 @@ const nothing = async (): Promise<void> => undefined;
 
 export class SqlCallCounter implements CallCounter {
   constructor(
-    private readonly dataSource: DataSource,
+    /** The primary's pool (a DataSource; the bench passes a plain pg pool's query). */
+    private readonly dataSource: { query(sql: string, params?: unknown[]): Promise<unknown> },
     /** A call in flight counts for at most this long (a process that died mid-call). */
     private readonly leaseMs: number,
     private readonly onReleaseError: (error: unknown) => void = () => undefined,

@@ -12,6 +12,7 @@ import path from "node:path";
 import type { Client } from "pg";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres-admin";
 import { spawnServer, type ServerProcess } from "../support/server-process";
+import { SqlCallCounter } from "../../src/persistence/sql-call-counter";
 import { envelope, signedHeader, TEST_ADMIN_TOKEN } from "../support/test-app";
 import { describeWithTool, onRealPostgres } from "../support/test-env";
 
@@ -103,5 +104,16 @@ describeWithTool("call limits shared by two server processes", onRealPostgres(),
     expect((await call(servers[0], CONCURRENT, syncLead("after@example.com"))).code).toBeUndefined();
     expect((await call(servers[1], CONCURRENT, syncLead("after@example.com"))).code).toBeUndefined();
     expect(Number((await db.query(`SELECT count(*) AS n FROM api_call_in_flight`)).rows[0].n)).toBe(0);
+  });
+
+  it("a call in flight of a process that died stops counting when its lease ends", async () => {
+    const counter = new SqlCallCounter({ query: async (sql: string, params?: unknown[]) => (await db.query(sql, params)).rows }, 1000);
+    const limits = { concurrentCalls: 1 };
+    expect(await counter.acquire("lease_user", limits)).toHaveProperty("release"); // never released
+    expect(await counter.acquire("lease_user", limits)).toEqual({ refused: "concurrentCalls" });
+    await new Promise((r) => setTimeout(r, 1100));
+    const admitted = await counter.acquire("lease_user", limits);
+    expect(admitted).toHaveProperty("release");
+    if ("release" in admitted) await admitted.release();
   });
 });
