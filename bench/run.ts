@@ -20,6 +20,7 @@ import { Dataset, fieldsFor, uniqueEmail, type Group, type Row } from "./data";
 import { closedLoop, median, percentile, round, type LoadResult } from "./load";
 import { freePort, freshSockets, post } from "./net";
 import { measureImport, type ImportResult } from "./import";
+import { measureLimitCost, type LimitCostResult } from "./limits";
 import { startPrivatePostgres, type Postgres } from "./postgres";
 import { getLeadByEmail, SoapClient, syncLeadBody, syncMultipleBody } from "./soap";
 
@@ -237,7 +238,10 @@ async function main(): Promise<void> {
     // 3. The import command on a Marketo export.
     const imported = await measureImport(opts.importRows, { DATABASE_URL: pg.url, LOG_LEVEL: "warn", ...SECRETS }, root, workDir, ds, log);
 
-    // 4. Propagation on the large database.
+    // 4. The cost of the shared call limits (issue 15), on the same PostgreSQL.
+    const limits = await measureLimitCost(pool, loadTiming(opts), log);
+
+    // 5. Propagation on the large database.
     if (opts.largeDb) {
       await grow(opts.largeDb);
       const done = server.watchRss();
@@ -267,12 +271,12 @@ async function main(): Promise<void> {
       getLeadDbLeads,
       quick: opts.quick,
     };
-    const rows = table(opts, getLead, syncLead, batch, propagation, rssPeaks, imported);
+    const rows = table(opts, getLead, syncLead, batch, propagation, rssPeaks, imported, limits);
     printTable(rows, machine, config);
     const out = path.resolve(process.cwd(), opts.out);
     writeFileSync(
       out,
-      JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, targets: TARGETS, table: rows, results: { getLead, syncLead, syncMultipleLeads: batch, import: imported, propagation, rssPeaksMiB: rssPeaks, loads } }, null, 2) + "\n",
+      JSON.stringify({ generatedAt: new Date().toISOString(), machine, config, targets: TARGETS, table: rows, results: { getLead, syncLead, syncMultipleLeads: batch, import: imported, callLimits: limits, propagation, rssPeaksMiB: rssPeaks, loads } }, null, 2) + "\n",
     );
     log(`\nwritten: ${out}`);
   } finally {
@@ -420,7 +424,16 @@ interface TableRow {
   result: "PASS" | "MISS" | "";
 }
 
-function table(opts: Options, getLead: Comparison, syncLead: Comparison, batch: Comparison, propagation: PropagationResult[], rss: Record<string, number>, imported: ImportResult): TableRow[] {
+function table(
+  opts: Options,
+  getLead: Comparison,
+  syncLead: Comparison,
+  batch: Comparison,
+  propagation: PropagationResult[],
+  rss: Record<string, number>,
+  imported: ImportResult,
+  limits: LimitCostResult,
+): TableRow[] {
   const rows: TableRow[] = [];
   const ratioRow = (metric: string, c: Comparison, target: number, unit: string) => {
     const ratio = c.server.perSecond / c.baseline.perSecond;
@@ -454,6 +467,30 @@ function table(opts: Options, getLead: Comparison, syncLead: Comparison, batch: 
     ratio: (imported.importRowsPerSecond / imported.baselineRowsPerSecond).toFixed(2),
     target: `≥ ${fmt(TARGETS.importRowsPerSecond)} rows/s; dry run ≥ ${fmt(TARGETS.dryRunRowsPerSecond)}`,
     result: imported.importRowsPerSecond >= TARGETS.importRowsPerSecond && imported.dryRunRowsPerSecond >= TARGETS.dryRunRowsPerSecond ? "PASS" : "MISS",
+  });
+  rows.push({
+    metric: "shared call limits: acquire + release per call, 1 conn (vs SELECT 1)",
+    mktows: `p50 ${limits.serial.p50Ms} / p99 ${limits.serial.p99Ms} ms (${fmt(limits.serial.perSecond)} calls/s)`,
+    baseline: `p50 ${limits.selectOneSerial.p50Ms} / p99 ${limits.selectOneSerial.p99Ms} ms`,
+    ratio: "",
+    target: "",
+    result: "",
+  });
+  rows.push({
+    metric: `  acquire + release, ${opts.concurrency} conn, 2,000 users (vs SELECT 1)`,
+    mktows: `${fmt(limits.manyUsers.perSecond)} calls/s, p50 ${limits.manyUsers.p50Ms} / p99 ${limits.manyUsers.p99Ms} ms`,
+    baseline: `${fmt(limits.selectOne.perSecond)}/s, p50 ${limits.selectOne.p50Ms} / p99 ${limits.selectOne.p99Ms} ms`,
+    ratio: (limits.manyUsers.perSecond / limits.selectOne.perSecond).toFixed(2),
+    target: "",
+    result: "",
+  });
+  rows.push({
+    metric: `  one user on all ${opts.concurrency} conn (its row serializes them; past 100 refused)`,
+    mktows: `${fmt(limits.oneUser.perSecond)} calls/s, p50 ${limits.oneUser.p50Ms} / p99 ${limits.oneUser.p99Ms} ms (${fmt(limits.oneUserRefused)} refused)`,
+    baseline: "",
+    ratio: "",
+    target: "",
+    result: "",
   });
   const small = (k: number) => propagation.find((p) => p.k === k && p.dbLeads < (opts.largeDb ?? Infinity));
   for (const p of propagation) {

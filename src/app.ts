@@ -35,6 +35,7 @@ import { createOneClickRouter } from "./web/one-click.router";
 import { homePage } from "./web/home";
 import { OneClickService } from "./domain/one-click.service";
 import { SqlOutboxStore } from "./persistence/webhook-outbox";
+import { SqlCallCounter } from "./persistence/sql-call-counter";
 import { WebhookDispatcher } from "./webhook/dispatcher";
 
 export interface Application {
@@ -59,20 +60,21 @@ export async function startApplication(config: Config, logger: Logger, options: 
       metrics.statusChanged(e);
       webhook.dispatcher?.poke();
     },
+    onStandbyRead: (where, reason) => metrics.standbyRead(where, reason),
   });
   try {
     options.onSecrets?.(database.secrets);
-    const { dataSource, secrets, hasher, writes, tx, fields, fieldRegistry, leads } = database;
+    const { dataSource, secrets, hasher, writes, tx, lagTolerantReads, fields, fieldRegistry, leads } = database;
     pool.dataSource = dataSource;
     const queries = new LeadQueryService({ tx, hasher });
-    const emailStatus = new EmailStatusQueryService({ tx, hasher });
-    const streams = new LeadStreamService({ tx, hasher });
+    const emailStatus = new EmailStatusQueryService({ tx, hasher, exportReads: lagTolerantReads });
+    const streams = new LeadStreamService({ tx, hasher, pageReads: lagTolerantReads });
     const lists = new ListService({ tx, hasher, writes });
     const merges = new MergeService({ tx, hasher, writes });
     const batches = new BatchSyncService({ tx, leads });
     const erasure = new ErasureService({ tx, writes });
     const campaigns = new CampaignService({ tx, hasher, leads });
-    const search = new LeadSearchService({ tx, hasher });
+    const search = new LeadSearchService({ tx: lagTolerantReads, hasher });
     const outbox = new SqlOutboxStore(dataSource);
     // The outbox is filled by a trigger while the database's webhook setting is on: a process
     // with WEBHOOK_URL turns it on for every process and command of the database.
@@ -125,7 +127,11 @@ export async function startApplication(config: Config, logger: Logger, options: 
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
       logger,
-      limiter: new CallLimiter(),
+      // Shared by every process of a PostgreSQL database; the embedded one is one process's.
+      limiter:
+        database.kind === "postgresql"
+          ? new CallLimiter(new SqlCallCounter(dataSource, config.callLimitLeaseMs, (error) => logger.log("warn", "a call in flight could not be released (its lease ends it)", { error: String(error) })))
+          : new CallLimiter(),
       throttle,
       onRequest: (operation, outcome, code, seconds) => metrics.soapRequest(operation, outcome, code, seconds),
       onRefused: (reason, code) => metrics.soapRefused(reason, code),

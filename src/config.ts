@@ -13,6 +13,20 @@ export interface Config {
   readonly host: string;
   /** postgres://… ; undefined selects the embedded database under dataDir. */
   readonly databaseUrl?: string;
+  /** A direct connection for migrations (e.g. when databaseUrl is a PgBouncer, or its role may not change the schema). */
+  readonly databaseMigrationUrl?: string;
+  /** A streaming standby of databaseUrl's database, for the reads that may lag (README, Operations: scaling). */
+  readonly databaseReadUrl?: string;
+  /** How long a read from the standby waits for it to replay what the primary had committed when the request came; then it reads from the primary. */
+  readonly readMaxLagMs: number;
+  /**
+   * "transaction": databaseUrl is PgBouncer in transaction pooling, so no session state is
+   * relied on and no startup parameter (statement_timeout) is sent. "session": PostgreSQL
+   * itself, or a pooler in session mode.
+   */
+  readonly databasePoolMode: "session" | "transaction";
+  /** A call in flight counts towards concurrentCalls for at most this long (a process that died mid-call). */
+  readonly callLimitLeaseMs: number;
   readonly dataDir: string;
   readonly mktowsUserId?: string;
   readonly mktowsEncryptionKey?: string;
@@ -86,7 +100,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     return n;
   };
   const databaseUrl = get("DATABASE_URL");
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
+  const postgresUrl = (name: string): string | undefined => {
+    const v = get(name);
+    if (v && !/^postgres(ql)?:\/\//.test(v)) throw new ConfigError(`${name} must start with postgres:// or postgresql://`);
+    if (v && name !== "DATABASE_URL" && !databaseUrl) throw new ConfigError(`${name} needs DATABASE_URL (the embedded database is one process's, with no standby or pooler)`);
+    return v;
+  };
+  postgresUrl("DATABASE_URL");
+  const databaseMigrationUrl = postgresUrl("DATABASE_MIGRATION_URL");
+  const databaseReadUrl = postgresUrl("DATABASE_READ_URL");
+  const poolMode = get("DATABASE_POOL_MODE") ?? "session";
+  if (poolMode !== "session" && poolMode !== "transaction") throw new ConfigError(`DATABASE_POOL_MODE must be session or transaction, not '${poolMode}'`);
+  if (poolMode === "transaction" && !databaseUrl) throw new ConfigError("DATABASE_POOL_MODE=transaction needs DATABASE_URL (a PgBouncer in transaction pooling)");
   const userId = get("MKTOWS_USER_ID");
   const key = get("MKTOWS_ENCRYPTION_KEY");
   if ((userId === undefined) !== (key === undefined)) throw new ConfigError("set both MKTOWS_USER_ID and MKTOWS_ENCRYPTION_KEY, or neither");
@@ -116,6 +141,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int("PORT", 8080, 0, 65535),
     host: get("HOST") ?? "0.0.0.0",
     databaseUrl,
+    databaseMigrationUrl,
+    databaseReadUrl,
+    readMaxLagMs: int("DATABASE_READ_MAX_LAG_MS", 1000, 0, 600000),
+    databasePoolMode: poolMode,
+    callLimitLeaseMs: int("CALL_LIMIT_LEASE_MS", 120000, 1000, 86400000),
     dataDir: path.resolve(cwd, get("DATA_DIR") ?? "./data"),
     mktowsUserId: userId,
     mktowsEncryptionKey: key,

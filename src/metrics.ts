@@ -52,6 +52,12 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly propagated = new Counter({ name: "mktows_propagated_leads_total", help: "Other leads whose Unsubscribed changed because their address's status changed (committed).", registers: [this.registry] });
+  private readonly standbyReads = new Counter({
+    name: "mktows_standby_reads_total",
+    help: "Reads that may come from the standby (DATABASE_READ_URL), by where they ran and why the primary answered (lag, error, paused).",
+    labelNames: ["reason", "where"],
+    registers: [this.registry],
+  });
 
   /** The webhook outbox's undelivered events and the oldest one's age, when a webhook is configured. */
   outbox: (() => { count: number; oldestSeconds: number }) | undefined;
@@ -99,6 +105,10 @@ export class Metrics {
     this.requests.inc({ operation, outcome });
     if (code !== undefined) this.faults.inc({ code: String(code) });
     this.latency.observe({ operation }, seconds);
+  }
+
+  standbyRead(where: string, reason?: string): void {
+    this.standbyReads.inc(reason ? { reason, where } : { where });
   }
 
   soapRefused(reason: SoapRefusal, code: number): void {

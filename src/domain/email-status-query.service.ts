@@ -12,7 +12,14 @@ export interface EmailStatusView {
 }
 
 export class EmailStatusQueryService {
-  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher }) {}
+  constructor(
+    private readonly deps: {
+      readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
+      /** Where the export and the search read: the standby when there is one (it sees every commit from before each page's read). */
+      readonly exportReads?: Pick<TransactionRunner, "read">;
+    },
+  ) {}
 
   /** An unknown address is subscribed with an empty history. */
   async statusOf(email: string): Promise<EmailStatusView> {
@@ -36,7 +43,7 @@ export class EmailStatusQueryService {
     if (query.cursor !== undefined && !/^[0-9a-f]{64}$/.test(query.cursor)) throw new InvalidValueError("cursor is not one this server handed out");
     const part = query.q?.trim().toLowerCase().slice(0, 254) || undefined;
     const filter = { unsubscribed: query.unsubscribed, addressPart: part, changedSince: query.changedSince };
-    return this.deps.tx.read(async (repos) => {
+    return (this.deps.exportReads ?? this.deps.tx).read(async (repos) => {
       const statuses = await repos.emailStatuses.search(filter, query.cursor ?? "", limit);
       const nextCursor = statuses.length === limit ? statuses[statuses.length - 1].emailHash : null;
       return { statuses, nextCursor, ...(query.count ? { total: await repos.emailStatuses.count(filter) } : {}) };
@@ -47,7 +54,7 @@ export class EmailStatusQueryService {
   async *unsubscribed(pageSize = 5000): AsyncGenerator<EmailStatus[]> {
     let after = "";
     for (;;) {
-      const page = await this.deps.tx.run((repos) => repos.emailStatuses.unsubscribedPage(after, pageSize));
+      const page = await (this.deps.exportReads ?? this.deps.tx).read((repos) => repos.emailStatuses.unsubscribedPage(after, pageSize));
       if (page.length === 0) return;
       yield page;
       after = page[page.length - 1].emailHash;

@@ -9,7 +9,8 @@ import type { TransactionRunner } from "./ports";
 import type { Lead } from "./types";
 
 export interface LeadSearchServiceDeps {
-  readonly tx: TransactionRunner;
+  /** Only reads: the standby's runner when there is one (README, Operations: scaling). */
+  readonly tx: Pick<TransactionRunner, "read">;
   readonly hasher: EmailHasher;
 }
 
@@ -29,7 +30,7 @@ export class LeadSearchService {
     const id = /^\d{1,10}$/.test(text) && Number(text) > 0 && Number(text) <= 2147483647 ? Number(text) : undefined;
     const key = emailKey(text);
     const cappedLimit = Math.max(1, Math.min(Math.trunc(limit), 201));
-    return this.deps.tx.run((repos) =>
+    return this.deps.tx.read((repos) =>
       repos.leads.search({
         id,
         emailKeyPart: key ?? undefined,

@@ -52,7 +52,19 @@ export class TimeRangeTooLongError extends DomainError {
 }
 
 export class LeadStreamService {
-  constructor(private readonly deps: { readonly tx: TransactionRunner; readonly hasher: EmailHasher; readonly now?: () => Date }) {}
+  constructor(
+    private readonly deps: {
+      readonly tx: TransactionRunner;
+      readonly hasher: EmailHasher;
+      readonly now?: () => Date;
+      /**
+       * Where getMultipleLeads pages are read: the standby when there is one (they see every
+       * commit from before the call). getLeadChanges stays on `tx`, the primary: its horizon is
+       * the primary's transactions.
+       */
+      readonly pageReads?: Pick<TransactionRunner, "read">;
+    },
+  ) {}
 
   /** The first position of a selector (the window of an update-time selector is fixed here). */
   start(selector: LeadSelector): LeadStreamPosition {
@@ -72,7 +84,7 @@ export class LeadStreamService {
   }
 
   async leads(position: LeadStreamPosition, limit: number, caller?: CallerScope): Promise<LeadPage> {
-    return this.deps.tx.read(async (repos) => {
+    return (this.deps.pageReads ?? this.deps.tx).read(async (repos) => {
       const scope = await partitionsOf(caller, repos);
       switch (position.kind) {
         case "updatedAt": {

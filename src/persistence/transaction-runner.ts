@@ -112,7 +112,7 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
  * connection that may still be inside the abandoned transaction. PostgreSQL rolls back what the
  * closed session had not committed.
  */
-function closeConnection(queryRunner: QueryRunner): void {
+export function closeConnection(queryRunner: QueryRunner): void {
   const client = (queryRunner as unknown as { databaseConnection?: { connection?: { stream?: { destroy(): void } } } }).databaseConnection;
   client?.connection?.stream?.destroy();
 }

@@ -175,13 +175,13 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
     const requestId = randomUUID();
     const headerArgs = (headers && typeof headers === "object" ? headers : {}) as Args;
     let user: ApiUser | undefined;
-    let release: (() => void) | undefined;
+    let release: (() => Promise<void>) | undefined;
     try {
       user = req ? authenticated.get(req) : undefined;
       if (!user) throw new MarketoFault(MarketoCodes.authenticationFailed, "Authentication failed: the AuthenticationHeader is missing or incomplete");
       const handler = handlers[name];
       if (!handler) throw new MarketoFault(MarketoCodes.unsupportedOperation, `${name} is not supported by this server`);
-      release = options.limiter?.acquire(user.id, user.limits);
+      release = await options.limiter?.acquire(user.id, user.limits);
       const body = await handler((args && typeof args === "object" ? args : {}) as Args, { ...options.services, version, user, headers: headerArgs });
       const ms = elapsed(started);
       options.logger.log("info", "soap request", { requestId, operation: name, version: version.name, user: user.id, outcome: "ok", ms });
@@ -202,7 +202,8 @@ function operation(name: OperationName, version: ApiVersion, options: SoapServer
       });
       throw fault.toNodeSoapFault();
     } finally {
-      release?.();
+      // Before the answer goes out: the caller's next call must not find this one still counted.
+      await release?.();
     }
   };
 }

@@ -176,7 +176,14 @@ describe("API users", () => {
   it("a second call while the first is in flight gets 20024", async () => {
     const records = Array.from({ length: 300 }, (_, i) => `<leadRecord><Email>c${i}@example.com</Email></leadRecord>`).join("");
     const big = as(ONE_AT_A_TIME, `<ns1:paramsSyncMultipleLeads><leadRecordList>${records}</leadRecordList></ns1:paramsSyncMultipleLeads>`);
-    await new Promise((r) => setTimeout(r, 50));
+    // The limits are counted in the database (issue 15): wait until the batch is counted in flight
+    // (a fixed pause lost the race on a loaded machine), then ask while it runs.
+    for (let waited = 0; ; waited += 5) {
+      const rows = await app.dataSource.query(`SELECT count(*)::int AS n FROM api_call_in_flight WHERE user_id = $1`, [ONE_AT_A_TIME.id]);
+      if (rows[0].n === 1) break;
+      if (waited > 10000) throw new Error("the batch call was never counted in flight");
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const second = await as(ONE_AT_A_TIME, syncLead("second@example.com", undefined));
     expect(faultCode(second.body)).toBe("20024");
     expect((await big).status).toBe(200);

@@ -4,6 +4,8 @@
  */
 import { LeadDriver } from "../support/lead-driver";
 import { startTestApp, type TestApp } from "../support/test-app";
+import { standbyReads } from "../support/metrics";
+import { describeWithTool, onRealPostgres, readingFromStandby, STANDBY_NEEDS, standbyUrl, testDatabaseUrl } from "../support/test-env";
 import { useTestApp } from "../support/use-test-app";
 
 describe("erasure", () => {
@@ -72,11 +74,15 @@ describe("erasure", () => {
   });
 });
 
-describe("suppression export", () => {
+describe("suppression export", () => suppressionExport({}));
+describeWithTool("suppression export, read from the standby", onRealPostgres() && !!standbyUrl(), STANDBY_NEEDS, () => suppressionExport({ standby: true }));
+
+/** With `standby`, the server reads the export from TEST_STANDBY_URL (issue 15). */
+function suppressionExport(variant: { standby?: boolean }): void {
   let app: TestApp;
   let leads: LeadDriver;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp(variant.standby ? readingFromStandby(testDatabaseUrl()) : {});
     leads = new LeadDriver(app);
     await app.reset();
     await leads.syncLead({ email: "out1@example.com", unsubscribed: true });
@@ -122,4 +128,15 @@ describe("suppression export", () => {
     const res = await fetch(`${app.url}/admin/api/email-status?unsubscribed=true`);
     expect(res.status).toBe(401);
   });
-});
+
+  if (variant.standby) {
+    it("was read from the standby, and has an unsubscribe committed just before the export", async () => {
+      await leads.syncLead({ email: "just-now@example.com", unsubscribed: true });
+      const res = await get("?unsubscribed=true");
+      expect(res.text).toContain("just-now@example.com");
+      const reads = await standbyReads(app.url);
+      expect(reads.standby).toBeGreaterThanOrEqual(4);
+      expect(reads.error + reads.lag + reads.paused).toBe(0);
+    });
+  }
+}

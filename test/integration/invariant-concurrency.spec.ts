@@ -6,12 +6,15 @@
  * alternates towards) its current status. Runs on the tests' database (PostgreSQL in CI) and
  * on the embedded default (PGlite) started by the application itself.
  *
+ * Once more with both instances connected through PgBouncer in transaction pooling
+ * (TEST_PGBOUNCER_URL, issue 15): every transaction may get another server connection.
+ *
  * Reproduce a failure with INVARIANT_SEED=<seed printed in the failure>.
  */
 import { startEmbeddedApp, type EmbeddedApp } from "../support/embedded-app";
 import { runAndCheck } from "../support/concurrent-workload";
 import { startTestApp, TEST_ADMIN_TOKEN, TEST_EMAIL_HASH_KEY, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
-import { onRealPostgres } from "../support/test-env";
+import { describeWithTool, onRealPostgres, PGBOUNCER_NEEDS, pgbouncerUrl, testDatabaseUrl, throughPgbouncer } from "../support/test-env";
 
 describe("the invariant holds under 16 concurrent clients (the tests' database)", () => {
   // On PostgreSQL, two app instances (two pools, as two server processes would have) share the
@@ -28,6 +31,23 @@ describe("the invariant holds under 16 concurrent clients (the tests' database)"
   it("the invariant holds under 16 concurrent clients", async () => {
     const label = `invariant-concurrency (${onRealPostgres() ? "PostgreSQL, 2 app instances" : "embedded via global setup"})`;
     await runAndCheck({ urls: apps.map((a) => a.url), db: apps[0].dataSource }, 30, label);
+  });
+});
+
+describeWithTool("the invariant holds under 16 concurrent clients, through PgBouncer (transaction pooling)", onRealPostgres() && !!pgbouncerUrl(), PGBOUNCER_NEEDS, () => {
+  // Two instances, as above, each with its own pool of client connections to PgBouncer, which
+  // hands each transaction one of its server connections.
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    apps.push(await startTestApp(throughPgbouncer(testDatabaseUrl())));
+    apps.push(await startTestApp({ ...throughPgbouncer(testDatabaseUrl()), DB_POOL_SIZE: "10" }));
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+  });
+
+  it("the invariant holds under 16 concurrent clients", async () => {
+    await runAndCheck({ urls: apps.map((a) => a.url), db: apps[0].dataSource }, 30, "invariant-concurrency (PgBouncer, transaction pooling, 2 app instances)");
   });
 });
 

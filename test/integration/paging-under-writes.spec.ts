@@ -3,12 +3,15 @@
  * keyset on updated_at and id) and getLeadChanges (offset, commit order) must return every row
  * that existed when paging began exactly once, and never a row twice, while a concurrent writer
  * keeps creating leads and activity. Runs on PostgreSQL (TEST_DATABASE_URL) and on the embedded
- * database.
+ * database; again through PgBouncer in transaction pooling (TEST_PGBOUNCER_URL), and with
+ * getMultipleLeads reading from a streaming standby (TEST_STANDBY_URL; issue 15).
  */
 import type * as soap from "soap";
 import { assertInvariant } from "../support/invariant";
 import { LeadDriver } from "../support/lead-driver";
 import { startTestApp, type TestApp } from "../support/test-app";
+import { standbyReads } from "../support/metrics";
+import { describeWithTool, onRealPostgres, PGBOUNCER_NEEDS, pgbouncerUrl, readingFromStandby, STANDBY_NEEDS, standbyUrl, testDatabaseUrl, throughPgbouncer } from "../support/test-env";
 
 const MKTOWS_NS = "http://www.marketo.com/mktows/";
 const ORIGINAL_LEADS = 2500;
@@ -47,7 +50,25 @@ function repeated(ids: number[]): number[] {
   return [...twice];
 }
 
-describe("paging under concurrent writes", () => {
+interface Variant {
+  /** The server's environment (computed when the variant runs). */
+  readonly env: () => Record<string, string>;
+  /** Run the getLeadChanges test too (it reads from the primary in every variant). */
+  readonly changes: boolean;
+  /** getMultipleLeads must have read from the standby. */
+  readonly standby?: boolean;
+}
+
+const direct: Variant = { env: () => ({}), changes: true };
+describe("paging under concurrent writes", () => pagingUnderWrites(direct));
+describeWithTool("paging under concurrent writes, through PgBouncer (transaction pooling)", onRealPostgres() && !!pgbouncerUrl(), PGBOUNCER_NEEDS, () =>
+  pagingUnderWrites({ env: () => throughPgbouncer(testDatabaseUrl()), changes: true }),
+);
+describeWithTool("paging under concurrent writes, getMultipleLeads from the standby", onRealPostgres() && !!standbyUrl(), STANDBY_NEEDS, () =>
+  pagingUnderWrites({ env: () => readingFromStandby(testDatabaseUrl()), changes: false, standby: true }),
+);
+
+function pagingUnderWrites(variant: Variant): void {
   let app: TestApp;
   let d: LeadDriver;
   let pager: soap.Client;
@@ -57,7 +78,7 @@ describe("paging under concurrent writes", () => {
   let bystanders: number[];
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp(variant.env());
     await app.reset();
     d = new LeadDriver(app);
     writerDriver = new LeadDriver(app);
@@ -147,9 +168,14 @@ describe("paging under concurrent writes", () => {
     expect(originals.filter((id) => !got.has(id))).toEqual([]);
     // Nothing from before the window, though the writer moved those leads' update times.
     expect(returned.filter((id) => bystanders.includes(id))).toEqual([]);
+    if (variant.standby) {
+      const reads = await standbyReads(app.url);
+      expect(reads.standby).toBeGreaterThanOrEqual(pages / 2);
+      expect(reads.error).toBe(0);
+    }
   });
 
-  it("getLeadChanges (offset, batchSize 200) returns every activity row once while syncLead updates keep writing, and the new rows by the end", async () => {
+  if (variant.changes) it("getLeadChanges (offset, batchSize 200) returns every activity row once while syncLead updates keep writing, and the new rows by the end", async () => {
     const activityIds = async (): Promise<number[]> => ((await app.dataSource.query(`SELECT id FROM activity ORDER BY id`)) as { id: string }[]).map((r) => Number(r.id));
     const atStart = await activityIds();
     expect(atStart.length).toBeGreaterThanOrEqual(ORIGINAL_LEADS);
@@ -228,4 +254,4 @@ describe("paging under concurrent writes", () => {
     expect(newRows.filter((id) => !got.has(id))).toEqual([]);
     expect([...got].sort((a, b) => a - b)).toEqual(all);
   });
-});
+}

@@ -46,7 +46,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const logger = process.env.TEST_LOG ? createLogger("debug") : silentLogger;
   const app = await startApplication(config, logger);
   const reset = async () => {
-    await app.dataSource.query(`TRUNCATE lead, activity, email_status_history, email_status, static_list, campaign, lead_field, sfdc_record, sfdc_notification, sfdc_kept_notification, webhook_outbox RESTART IDENTITY CASCADE`);
+    await app.dataSource.query(`TRUNCATE lead, activity, email_status_history, email_status, static_list, campaign, lead_field, sfdc_record, sfdc_notification, sfdc_kept_notification, webhook_outbox, api_call_limit, api_call_in_flight RESTART IDENTITY CASCADE`);
     await app.dataSource.query(`DELETE FROM workspace WHERE name <> 'Default'`);
     await app.dataSource.query(`DELETE FROM partition WHERE name <> 'Default'`);
   };

@@ -51,3 +51,36 @@ export function describeWithTool(title: string, available: boolean, install: str
   process.stderr.write(`SKIPPED ${title}: ${install} is not installed on this machine (CI installs it)\n`);
   describe.skip(`${title} (skipped: ${install} not installed)`, body);
 }
+
+/**
+ * Past one process (issue 15): .ci/run starts a PgBouncer in transaction pooling in front of the
+ * TEST_DATABASE_URL server (TEST_PGBOUNCER_URL, a `* =` wildcard entry, so scratch databases are
+ * reachable too) and a streaming standby of that server (TEST_STANDBY_URL). The tests named in
+ * the issue run once more through each; without the variable they are skipped saying so (a
+ * failure in CI).
+ */
+export const pgbouncerUrl = (): string | undefined => process.env.TEST_PGBOUNCER_URL || undefined;
+export const standbyUrl = (): string | undefined => process.env.TEST_STANDBY_URL || undefined;
+export const PGBOUNCER_NEEDS = "TEST_PGBOUNCER_URL (a PgBouncer in transaction pooling in front of TEST_DATABASE_URL's server; .ci/run starts one)";
+export const STANDBY_NEEDS = "TEST_STANDBY_URL (a streaming standby of TEST_DATABASE_URL's server; .ci/run starts one)";
+
+/** `url` with the database of `databaseUrl` (the same database, on another server or through a pooler). */
+export function withDatabaseOf(url: string, databaseUrl: string): string {
+  const u = new URL(url);
+  u.pathname = new URL(databaseUrl).pathname;
+  return u.toString();
+}
+
+/** The environment that makes a server reach `databaseUrl` through TEST_PGBOUNCER_URL (transaction pooling). */
+export function throughPgbouncer(databaseUrl: string): Record<string, string> {
+  const pooler = pgbouncerUrl();
+  if (!pooler) throw new Error(`no ${PGBOUNCER_NEEDS}`);
+  return { DATABASE_URL: withDatabaseOf(pooler, databaseUrl), DATABASE_POOL_MODE: "transaction" };
+}
+
+/** The environment that makes a server on `databaseUrl` read what may lag from TEST_STANDBY_URL. */
+export function readingFromStandby(databaseUrl: string): Record<string, string> {
+  const standby = standbyUrl();
+  if (!standby) throw new Error(`no ${STANDBY_NEEDS}`);
+  return { DATABASE_URL: databaseUrl, DATABASE_READ_URL: withDatabaseOf(standby, databaseUrl) };
+}
