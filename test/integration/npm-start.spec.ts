@@ -4,7 +4,7 @@
  * this machine, and every line on stdout is one JSON object (npm's "> mktows start" banner goes
  * to stderr: the project's .npmrc sets json=true).
  *
- * The timing is the best of up to three second starts: other work on the machine only ever
+ * The timing is the best of up to five second starts: other work on the machine only ever
  * adds time, so the best is the closest to what the start itself costs.
  */
 import { spawn } from "node:child_process";
@@ -95,7 +95,7 @@ describe("npm start (the README's command)", () => {
     const first = await npmStart(dataDir, 180000);
     const runs: Started[] = [first];
     let best = Infinity;
-    for (let i = 0; i < 3 && best > TARGET_MS; i++) {
+    for (let i = 0; i < 5 && best > TARGET_MS; i++) {
       const again = await npmStart(dataDir, 60000);
       runs.push(again);
       best = Math.min(best, again.ms);
