@@ -50,6 +50,8 @@ type Column =
 
 export interface LeadColumns {
   readonly header: readonly string[];
+  /** The header's names as messages show them (printable, never empty). */
+  readonly names: readonly string[];
   readonly columns: readonly Column[];
   /** Columns that set nothing, with the reason. */
   readonly ignored: readonly { readonly name: string; readonly why: string }[];
@@ -127,7 +129,7 @@ export function mapLeadColumns(header: readonly string[], catalogue: FieldCatalo
         "Check the delimiter (--delimiter) or pass --allow-no-email to import it anyway",
     );
   }
-  return { header, columns, ignored };
+  return { header, names: header.map((name, i) => printable(name) || `(column ${i + 1})`), columns, ignored };
 }
 
 function fieldColumn(def: FieldDefinition): Column {
@@ -135,6 +137,10 @@ function fieldColumn(def: FieldDefinition): Column {
   if (def.column === "unsubscribed") return { kind: "unsubscribed" };
   return { kind: "field", def };
 }
+
+/** A quick look for what badCharacter (domain/text.ts) refuses: control characters, U+FFFE/U+FFFF, surrogates. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /** One record of the lead file as a lead row (with the values left out of it), or the reason it is refused. */
 export function toLeadRow(record: CsvRecord, map: LeadColumns, now: Date = new Date()): LeadRow | RejectedRow {
@@ -153,9 +159,9 @@ export function toLeadRow(record: CsvRecord, map: LeadColumns, now: Date = new D
     const raw = values[i];
     const value = raw.trim();
     if (value === "" || column.kind === "ignored") continue;
-    const name = printable(map.header[i]) || `(column ${i + 1})`;
+    const name = map.names[i];
     const warn = (reason: string) => warnings.push({ column: name, value: clip(printable(raw)), reason });
-    const bad = badCharacter(raw);
+    const bad = CONTROL.test(raw) ? badCharacter(raw) : undefined;
     if (bad) {
       if (column.kind === "id" || column.kind === "foreignType" || column.kind === "unsubscribed") return reject(`${name}: '${clip(printable(value))}' contains the character ${bad}`);
       warn(`contains the character ${bad}, which is not accepted: left out`);
@@ -219,7 +225,7 @@ export function toLeadRow(record: CsvRecord, map: LeadColumns, now: Date = new D
     input.foreignSysPersonId = chosen.value;
     input.foreignSysType = "SFDC";
     if (chosen.type) fields.SFDCType = chosen.type;
-    if (chosen.note && sfdcType) warnings.push({ column: printable(map.header[sfdcType.column]), value: sfdcType.value, reason: chosen.note });
+    if (chosen.note && sfdcType) warnings.push({ column: map.names[sfdcType.column], value: sfdcType.value, reason: chosen.note });
   } else {
     if (sfdcType) fields.SFDCType = sfdcType.value;
     if (foreign.id) {
@@ -290,32 +296,44 @@ function plainNumber(raw: string, currency: boolean): string | undefined {
  * `2020-01-31`), or a spreadsheet's `1/31/2020 8:15 AM` (month first). No zone: UTC.
  */
 export function parseTimestamp(text: string): Date | undefined {
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text.trim());
-  const us = iso ? null : /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i.exec(text.trim());
-  let y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0, offset = 0;
+  const t = text.trim();
+  const iso = ISO_TIME.exec(t);
+  const us = iso ? null : US_TIME.exec(t);
+  const n = (v: string | undefined) => (v === undefined ? 0 : parseInt(v, 10));
+  let y: number, mo: number, d: number, h: number;
+  let offset = 0;
+  let ms = 0;
+  const m = iso ?? us;
+  if (!m) return undefined;
   if (iso) {
-    [y, mo, d, h, mi, s] = [iso[1], iso[2], iso[3], iso[4] ?? "0", iso[5] ?? "0", iso[6] ?? "0"].map(Number);
+    [y, mo, d, h] = [n(iso[1]), n(iso[2]), n(iso[3]), n(iso[4])];
     if (iso[7]) ms = Math.round(Number(iso[7]) * 1000);
     const zone = iso[8];
-    if (zone && zone.toUpperCase() !== "Z") {
-      const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
-      if (!m) return undefined;
-      offset = (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? "0"));
+    if (zone && zone !== "Z" && zone !== "z") {
+      const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
+      if (!z) return undefined;
+      offset = (z[1] === "-" ? -1 : 1) * (n(z[2]) * 60 + n(z[3]));
     }
-  } else if (us) {
-    [mo, d, y, h, mi, s] = [us[1], us[2], us[3], us[4] ?? "0", us[5] ?? "0", us[6] ?? "0"].map(Number);
-    if (us[7]) {
+  } else {
+    const u = us as RegExpExecArray;
+    [mo, d, y, h] = [n(u[1]), n(u[2]), n(u[3]), n(u[4])];
+    if (u[7]) {
       if (h < 1 || h > 12) return undefined;
-      h = (h % 12) + (us[7].toUpperCase() === "PM" ? 12 : 0);
+      h = (h % 12) + (u[7].toUpperCase() === "PM" ? 12 : 0);
     }
-  } else return undefined;
+  }
+  const mi = n(m[5]);
+  const s = n(m[6]);
   if (h > 23 || mi > 59 || s > 59) return undefined;
-  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000);
+  const day = Date.UTC(y, mo - 1, d);
   // A day that does not exist (2023-02-30) rolls over: refuse it.
-  const check = new Date(Date.UTC(y, mo - 1, d));
+  const check = new Date(day);
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return undefined;
-  return at;
+  return new Date(day + ((h * 60 + mi - offset) * 60 + s) * 1000 + ms);
 }
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i;
 
 /** The lead file: a header, then one lead per record. `onHeader` hears the column mapping once. */
 export async function* leadRows(

@@ -254,7 +254,7 @@ async function importInto(db: Database, files: PartFile[], args: ImportArgs, io:
 }
 
 /** What a stopped run kept, in the words of its stop point. */
-function stopText(summary: ImportSummary, stopped: ImportStoppedError, dryRun: boolean): string {
+export function stopText(summary: ImportSummary, stopped: ImportStoppedError, dryRun: boolean): string {
   const n = (v: number) => v.toLocaleString("en-US");
   const out = [`import: stopped at ${stopped.part} line ${n(stopped.line)}: ${messageOf(stopped.cause)}`];
   if (dryRun) out.push("Dry run: nothing was kept.");
