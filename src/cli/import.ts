@@ -5,7 +5,7 @@
  * the embedded one under DATA_DIR, which the server must not hold open meanwhile).
  */
 import { generatedSecretLines } from "../secrets-report";
-import { stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../config";
 import { openDatabase, type Database } from "../database";
@@ -13,7 +13,8 @@ import { ImportService, ImportStoppedError, type ImportSummary } from "../domain
 import { createLogger } from "../logger";
 import { TypeOrmBulkTransactionRunner } from "../persistence/bulk-transaction-runner";
 import { canonicalEncoding } from "./decode";
-import { ImportFileError, type LeadColumns } from "./import-columns";
+import { ImportFileError } from "./import-columns";
+import { Reporter } from "./import-report";
 import { formatSummary, ImportFeed, type PartFile } from "./import-run";
 import type { ProgressOutput } from "./progress";
 
@@ -284,56 +285,6 @@ async function runService(db: Database, feed: ImportFeed, args: ImportArgs): Pro
   } catch (error) {
     if (!(error instanceof ImportStoppedError)) throw error;
     return { summary: error.summary, stopped: error };
-  }
-}
-
-interface ReportParts {
-  readonly summary?: ImportSummary;
-  readonly files: readonly PartFile[];
-  readonly columns?: LeadColumns;
-  readonly seconds?: number;
-  readonly error?: string;
-  readonly stopped?: ImportStoppedError;
-}
-
-/**
- * --report: written in every outcome once the arguments are read (done, rejected rows, stopped,
- * a file refused, the database unreachable): the summary with every rejected row and warning,
- * the files, the ignored columns, where it stopped and what was committed by then.
- */
-class Reporter {
-  constructor(
-    private readonly args: ImportArgs,
-    private readonly io: CliIo,
-  ) {}
-
-  refused(code: number, error: string, files: readonly PartFile[]): Promise<number> {
-    return this.write(code, "refused", { files, error });
-  }
-
-  async write(code: number, outcome: string, parts: ReportParts): Promise<number> {
-    if (!this.args.report) return code;
-    const { summary, files, columns, stopped } = parts;
-    const report = {
-      outcome,
-      exitCode: code,
-      error: parts.error ?? null,
-      dryRun: this.args.dryRun,
-      nothingWritten: outcome === "refused" || this.args.dryRun,
-      ...(summary ?? {}),
-      files: Object.fromEntries(files.map((f) => [f.part, f.path])),
-      checked: Object.fromEntries(files.filter((f) => f.checked).map((f) => [f.part, { records: f.checked?.records, seconds: f.checked?.seconds }])),
-      ignoredColumns: columns?.ignored ?? [],
-      seconds: parts.seconds ?? 0,
-      stoppedAt: stopped ? { part: stopped.part, line: stopped.line, error: messageOf(stopped.cause) } : null,
-    };
-    try {
-      await writeFile(path.resolve(this.io.cwd, this.args.report), JSON.stringify(report, null, 2) + "\n");
-    } catch (error) {
-      this.io.stderr.write(`import: cannot write the report ${this.args.report}: ${messageOf(error)}\n`);
-      return code === ExitCode.ok || code === ExitCode.rejected ? ExitCode.failed : code;
-    }
-    return code;
   }
 }
 
