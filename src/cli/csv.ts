@@ -4,9 +4,10 @@
  * (even inside a multi-byte character). Blank lines are skipped. Lenient where exports are
  * sloppy: a quote inside an unquoted field, or text after a closing quote, is kept as text.
  * Strict where data would be lost: a quote still open at the end of the input is an error that
- * names the line it opened on.
+ * names the line it opened on, and so is a byte that is not valid in the file's encoding
+ * (decode.ts: a byte order mark, else UTF-8 or the encoding asked for).
  */
-import { StringDecoder } from "node:string_decoder";
+import { fileDecoder, type DecodeStep } from "./decode";
 
 export interface CsvRecord {
   readonly fields: string[];
@@ -20,6 +21,8 @@ export class CsvSyntaxError extends Error {
   constructor(
     message: string,
     readonly line: number,
+    /** "encoding": the bytes are not text in the file's encoding; "structure": quotes, lengths. */
+    readonly kind: "structure" | "encoding" = "structure",
   ) {
     super(message);
     this.name = "CsvSyntaxError";
@@ -30,6 +33,8 @@ export interface CsvOptions {
   readonly delimiter?: string;
   /** Longest field accepted, in characters (default 1 MiB): a runaway quote fails early. */
   readonly maxFieldLength?: number;
+  /** The --encoding label, for a file without a byte order mark (default UTF-8). */
+  readonly encoding?: string;
 }
 
 enum State {
@@ -50,7 +55,7 @@ const QUOTE = 34;
 export async function* readCsv(input: AsyncIterable<Buffer | string>, options: CsvOptions = {}): AsyncGenerator<CsvRecord> {
   const delimiter = (options.delimiter ?? ",").charCodeAt(0);
   const maxField = options.maxFieldLength ?? 1 << 20;
-  const decoder = new StringDecoder("utf8");
+  const decoder = fileDecoder(options.encoding);
   let state = State.Start;
   let field = "";
   let fields: string[] = [];
@@ -123,13 +128,22 @@ export async function* readCsv(input: AsyncIterable<Buffer | string>, options: C
     }
   };
 
+  /** Text up to an invalid byte is read first, so the error names the line the byte is on. */
+  const decoded = (step: DecodeStep) => {
+    consume(step.text);
+    if (step.error) {
+      const where = decoder.encoding ? ` (reading it as ${decoder.encoding})` : "";
+      throw new CsvSyntaxError(`line ${line}: ${step.error}${where}`, line, "encoding");
+    }
+  };
+
   for await (const chunk of input) {
     if (typeof chunk === "string") {
       bytes += Buffer.byteLength(chunk);
       consume(chunk);
     } else {
       bytes += chunk.length;
-      consume(decoder.write(chunk));
+      decoded(decoder.write(chunk));
     }
     if (ready.length > 0) {
       const out = ready;
@@ -137,7 +151,7 @@ export async function* readCsv(input: AsyncIterable<Buffer | string>, options: C
       yield* out;
     }
   }
-  consume(decoder.end());
+  decoded(decoder.end());
   // (consume() moves `state`; the casts keep TypeScript from narrowing it to its initial value.)
   if ((state as State) === State.Quoted) throw new CsvSyntaxError(`the quote opened on line ${quoteLine} is never closed`, quoteLine);
   if ((state as State) !== State.Start || fields.length > 0) endRecord();

@@ -3,11 +3,12 @@
  * progress bar on stderr, and the summary printed when the run is over.
  */
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { ImportPart, ImportSources, ImportSummary } from "../domain/import.service";
 import type { FieldCatalogue } from "../domain/lead-fields";
 import { CsvSyntaxError, readCsv, type CsvRecord } from "./csv";
-import { addressRows, ImportFileError, leadRows, type LeadColumns } from "./import-columns";
+import { addressColumn, addressRows, ImportFileError, leadRows, mapLeadColumns, type LeadColumns } from "./import-columns";
 import { duration, Progress, type ProgressOutput } from "./progress";
 
 export interface PartFile {
@@ -17,6 +18,15 @@ export interface PartFile {
   bytes: number;
   bar?: Progress;
   seconds?: number;
+  /** What the check before any write found: records (header included) and the file as it was then. */
+  checked?: { readonly records: number; readonly seconds: number; readonly size: number; readonly mtimeMs: number };
+}
+
+export interface FeedOptions {
+  readonly delimiter?: string;
+  readonly allowNoEmail?: boolean;
+  /** The --encoding label for files without a byte order mark. */
+  readonly encoding?: string;
 }
 
 /**
@@ -31,17 +41,58 @@ export class ImportFeed {
 
   constructor(
     readonly files: readonly PartFile[],
-    fields: () => FieldCatalogue,
+    private readonly fields: () => FieldCatalogue,
     private readonly dryRun: boolean,
     private readonly out: ProgressOutput,
-    private readonly options: { readonly delimiter?: string; readonly allowNoEmail?: boolean } = {},
+    private readonly options: FeedOptions = {},
   ) {
     const unsubscribesFile = this.byPart("unsubscribes");
     const leadsFile = this.byPart("leads");
     this.sources = {
       ...(unsubscribesFile ? { unsubscribes: this.named(unsubscribesFile, addressRows(this.records(unsubscribesFile))) } : {}),
-      ...(leadsFile ? { leads: this.named(leadsFile, leadRows(this.records(leadsFile, this.options.delimiter), fields, (c) => (this.columns = c), { allowNoEmail: this.options.allowNoEmail })) } : {}),
+      ...(leadsFile ? { leads: this.named(leadsFile, leadRows(this.records(leadsFile), fields, (c) => (this.columns = c), { allowNoEmail: this.options.allowNoEmail })) } : {}),
     };
+  }
+
+  /**
+   * The check before any write (issue 12): every file read to its end as the import will read
+   * it, the encoding, the quotes and the header checked, without building a row. A file that
+   * fails is refused with its line, and nothing is written. Costs a second read of the files
+   * (measured: README, Import from Marketo).
+   */
+  async check(): Promise<void> {
+    for (const file of this.files) {
+      const started = performance.now();
+      const bar = new Progress({ label: `checking ${file.part}`, totalBytes: file.size, out: this.out });
+      const info = await stat(file.path);
+      let records = 0;
+      try {
+        for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }), this.csvOptions(file))) {
+          if (records === 0) {
+            if (file.part === "leads") mapLeadColumns(record.fields, this.fields(), { allowNoEmail: this.options.allowNoEmail });
+            else addressColumn(record.fields);
+          }
+          records++;
+          if ((records & 1023) === 0) bar.update(records, record.bytesRead);
+        }
+        if (records === 0 && file.part === "leads") throw new ImportFileError("the lead file is empty (no header)");
+      } catch (error) {
+        throw this.fileError(file, error);
+      } finally {
+        bar.finish(records);
+      }
+      file.checked = { records, seconds: (performance.now() - started) / 1000, size: info.size, mtimeMs: info.mtimeMs };
+    }
+  }
+
+  /** Refuses a file that changed since check(): the rows to write are not the ones checked. */
+  async unchangedSinceCheck(): Promise<void> {
+    for (const file of this.files) {
+      const info = await stat(file.path);
+      if (file.checked && (info.size !== file.checked.size || info.mtimeMs !== file.checked.mtimeMs)) {
+        throw new ImportFileError(`${path.basename(file.path)} changed while it was being checked; nothing was written: run the command again`);
+      }
+    }
   }
 
   byPart(part: ImportPart): PartFile | undefined {
@@ -77,8 +128,15 @@ export class ImportFeed {
     file.seconds = file.bar.seconds();
   }
 
-  private async *records(file: PartFile, delimiter?: string): AsyncGenerator<CsvRecord> {
-    for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }), delimiter ? { delimiter } : {})) {
+  private csvOptions(file: PartFile): { delimiter?: string; encoding?: string } {
+    return {
+      ...(file.part === "leads" && this.options.delimiter ? { delimiter: this.options.delimiter } : {}),
+      ...(this.options.encoding ? { encoding: this.options.encoding } : {}),
+    };
+  }
+
+  private async *records(file: PartFile): AsyncGenerator<CsvRecord> {
+    for await (const record of readCsv(createReadStream(file.path, { highWaterMark: 64 * 1024 }), this.csvOptions(file))) {
       this.switchTo(file);
       file.bytes = record.bytesRead;
       yield record;
@@ -90,10 +148,22 @@ export class ImportFeed {
     try {
       yield* rows;
     } catch (error) {
-      if (error instanceof CsvSyntaxError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
-      if (error instanceof ImportFileError) throw new ImportFileError(`${path.basename(file.path)}: ${error.message}`);
-      throw error;
+      throw this.fileError(file, error);
     }
+  }
+
+  /** A file's error as the user reads it: the file's name, the line, and for bytes that are not UTF-8 what to do. */
+  private fileError(file: PartFile, error: unknown): unknown {
+    const name = path.basename(file.path);
+    if (error instanceof CsvSyntaxError) {
+      const hint =
+        error.kind === "encoding" && !this.options.encoding && / UTF-8/.test(error.message)
+          ? ". Save the file as UTF-8 (CSV UTF-8), or pass --encoding windows-1252 (or the encoding it was saved in)"
+          : "";
+      return new ImportFileError(`${name}: ${error.message}${hint}`, error.line);
+    }
+    if (error instanceof ImportFileError) return new ImportFileError(`${name}: ${error.message}`, error.line);
+    return error;
   }
 }
 
@@ -128,6 +198,7 @@ export function formatSummary(summary: ImportSummary, files: readonly PartFile[]
     if (l.keptUnsubscribed) out.push(line("kept unsubscribed", l.keptUnsubscribed, "rows with Unsubscribed=false: an import never clears an unsubscribe"));
     if (l.otherId) out.push(line("Id not kept", l.otherId, "matched by SFDC id to a lead with another id"));
     out.push(line(verb("rejected", "would reject"), l.rejected));
+    if (l.warnings) out.push(line("with warnings", l.warnedRows, `leads written without ${n(l.warnings)} value${l.warnings === 1 ? "" : "s"} (or with them read differently), listed below`));
   }
   if (columns?.ignored.length) out.push(`Ignored columns: ${columns.ignored.map((c) => `${c.name} (${c.why})`).join(", ")}`);
   const total = (l?.rejected ?? 0) + (u?.rejected ?? 0);
@@ -138,6 +209,13 @@ export function formatSummary(summary: ImportSummary, files: readonly PartFile[]
       const file = files.find((f) => f.part === r.part);
       out.push(`  ${file ? path.basename(file.path) : r.part} line ${r.line}: ${r.reason}`);
     }
+  }
+  const warned = l?.warnings ?? 0;
+  if (warned > 0) {
+    const shown = summary.warnings.slice(0, 20);
+    out.push(`Warnings${warned > shown.length ? ` (first ${shown.length} of ${n(warned)})` : ""}:`);
+    const file = files.find((f) => f.part === "leads");
+    for (const w of shown) out.push(`  ${file ? path.basename(file.path) : w.part} line ${w.line}, ${w.column} '${w.value}': ${w.reason}`);
   }
   return out.join("\n") + "\n";
 }

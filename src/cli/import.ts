@@ -5,14 +5,16 @@
  * the embedded one under DATA_DIR, which the server must not hold open meanwhile).
  */
 import { generatedSecretLines } from "../secrets-report";
-import { stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../config";
 import { openDatabase, type Database } from "../database";
 import { ImportService, ImportStoppedError, type ImportSummary } from "../domain/import.service";
 import { createLogger } from "../logger";
 import { TypeOrmBulkTransactionRunner } from "../persistence/bulk-transaction-runner";
-import { ImportFileError, type LeadColumns } from "./import-columns";
+import { canonicalEncoding } from "./decode";
+import { ImportFileError } from "./import-columns";
+import { Reporter } from "./import-report";
 import { formatSummary, ImportFeed, type PartFile } from "./import-run";
 import type { ProgressOutput } from "./progress";
 
@@ -35,6 +37,9 @@ same durable-unsubscribe rules as every other channel (activity Reason "List imp
                             of one address always go to the same one, in file order.
   --report <file.json>      also write the summary, with every rejected row, as JSON.
   --delimiter <c>           the lead file's field separator: one character, or 'tab' (default ',').
+  --encoding <name>         the files' encoding when they have no byte order mark (default UTF-8;
+                            e.g. windows-1252, iso-8859-15, utf-16le). A mark (UTF-8, UTF-16,
+                            UTF-32) is always followed. Bytes invalid in it refuse the file.
   --allow-no-email          import a lead file whose header has no Email column (its leads are
                             created without an address, so no unsubscribe can reach them).
   -h, --help                this text.
@@ -42,8 +47,12 @@ same durable-unsubscribe rules as every other channel (activity Reason "List imp
 Database: DATABASE_URL (PostgreSQL), else the embedded database under DATA_DIR (stop the server
 first: one process at a time). EMAIL_HASH_KEY as for the server.
 
-Exit codes: 0 done; 3 done, but some rows were rejected; 1 stopped by an error (batches already
-committed stay: run the same command again to finish); 2 bad arguments or configuration.
+Every file is read whole (encoding, quotes, header) before the first write: a file that fails
+that check is refused, with its line, and nothing is written.
+
+Exit codes: 0 done; 3 done, but some rows were rejected; 1 a file refused (nothing written) or
+stopped by an error (what was committed is in the summary: run the same command again to
+finish); 2 bad arguments or configuration. --report is written in every one of these outcomes.
 `;
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2, rejected: 3 } as const;
@@ -59,6 +68,8 @@ export interface ImportArgs {
   readonly delimiter: string;
   /** Import a lead file whose header has no Email column. */
   readonly allowNoEmail: boolean;
+  /** The files' encoding when they have no byte order mark (a canonical name; default UTF-8). */
+  readonly encoding?: string;
   readonly help: boolean;
 }
 
@@ -98,6 +109,13 @@ export function parseArgs(argv: readonly string[]): ImportArgs {
         const d = v === "tab" || v === "\\t" ? "\t" : v;
         if ([...d].length !== 1 || d === '"' || d === "\n" || d === "\r") throw new UsageError(`--delimiter must be one character (or 'tab'), not '${v}'`);
         out.delimiter = d;
+        break;
+      }
+      case "--encoding": {
+        const v = value();
+        const canonical = canonicalEncoding(v);
+        if (!canonical) throw new UsageError(`--encoding: '${v}' is not an encoding this command knows (e.g. utf-8, windows-1252, iso-8859-15, utf-16le)`);
+        out.encoding = canonical;
         break;
       }
       case "--batch": {
@@ -151,11 +169,12 @@ export async function runImportCli(argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(USAGE);
     return ExitCode.ok;
   }
+  const reporter = new Reporter(args, io);
   const files = await resolveFiles(args, io);
-  if (typeof files === "number") return files;
+  if (typeof files === "number") return reporter.refused(files, "a file to import is not a readable file", []);
   const db = await openImportDatabase(args, io);
-  if (typeof db === "number") return db;
-  return importInto(db, files, args, io);
+  if (typeof db === "number") return reporter.refused(db, "the database could not be opened", files);
+  return importInto(db, files, args, io, reporter);
 }
 
 /** The files to import, unsubscribe list first; or the exit code when one is not a readable file. */
@@ -196,31 +215,57 @@ async function openImportDatabase(args: ImportArgs, io: CliIo): Promise<Database
   }
 }
 
-/** Imports the files into the open database, writes the summary (and report), and closes the database. */
-async function importInto(db: Database, files: PartFile[], args: ImportArgs, io: CliIo): Promise<number> {
+/**
+ * Checks the files, imports them into the open database, writes the summary (and the report, in
+ * every outcome), and closes the database. Nothing is written before every file has passed the
+ * check (encoding, quotes, header).
+ */
+async function importInto(db: Database, files: PartFile[], args: ImportArgs, io: CliIo, reporter: Reporter): Promise<number> {
   const started = performance.now();
-  const feed = new ImportFeed(files, db.fields, args.dryRun, io.stderr, { delimiter: args.delimiter, allowNoEmail: args.allowNoEmail });
+  const feed = new ImportFeed(files, db.fields, args.dryRun, io.stderr, { delimiter: args.delimiter, allowNoEmail: args.allowNoEmail, encoding: args.encoding });
+  const seconds = () => (performance.now() - started) / 1000;
   try {
     noticeGeneratedSecrets(db, io);
+    try {
+      await feed.check();
+      await feed.unchangedSinceCheck();
+    } catch (error) {
+      if (!(error instanceof ImportFileError)) throw error;
+      io.stderr.write(`import: ${error.message}\nNothing was written: the files are checked whole before the first write.\n`);
+      return await reporter.refused(ExitCode.failed, error.message, files);
+    }
     const { summary, stopped } = await runService(db, feed, args);
     feed.finishAll(summary);
-    const seconds = (performance.now() - started) / 1000;
     io.stdout.write(formatSummary(summary, files, feed.columns, args.dryRun));
-    if (args.report) await writeReport(path.resolve(io.cwd, args.report), summary, files, feed.columns, seconds, stopped);
     if (stopped) {
-      io.stderr.write(`import: stopped at ${stopped.part} line ${stopped.line}: ${messageOf(stopped.cause)}\n` + (args.dryRun ? "" : "Batches before it are committed; fix the cause and run the same command again (re-runs are safe).\n"));
-      return ExitCode.failed;
+      io.stderr.write(stopText(summary, stopped, args.dryRun));
+      return await reporter.write(ExitCode.failed, "stopped", { summary, files, columns: feed.columns, seconds: seconds(), error: messageOf(stopped.cause), stopped });
     }
     const rejected = (summary.leads?.rejected ?? 0) + (summary.unsubscribes?.rejected ?? 0);
-    return rejected > 0 ? ExitCode.rejected : ExitCode.ok;
+    const code = rejected > 0 ? ExitCode.rejected : ExitCode.ok;
+    return await reporter.write(code, rejected > 0 ? "done, some rows rejected" : "done", { summary, files, columns: feed.columns, seconds: seconds() });
   } catch (error) {
     feed.finishCurrent();
-    io.stderr.write(`import: ${error instanceof ImportFileError ? error.message : `failed: ${messageOf(error)}`}\n`);
-    if (!args.dryRun) io.stderr.write("Batches before the error are committed; fix the cause and run the same command again (re-runs are safe).\n");
-    return ExitCode.failed;
+    io.stderr.write(`import: failed: ${messageOf(error)}\n`);
+    if (!args.dryRun) io.stderr.write("Batches before the error may be committed; run the same command again (re-runs are safe).\n");
+    return await reporter.write(ExitCode.failed, "failed", { files, columns: feed.columns, seconds: seconds(), error: messageOf(error) });
   } finally {
     await db.close();
   }
+}
+
+/** What a stopped run kept, in the words of its stop point. */
+export function stopText(summary: ImportSummary, stopped: ImportStoppedError, dryRun: boolean): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const out = [`import: stopped at ${stopped.part} line ${n(stopped.line)}: ${messageOf(stopped.cause)}`];
+  if (dryRun) out.push("Dry run: nothing was kept.");
+  else {
+    const stop = summary.stop;
+    const after = stop?.committedAfter.length ? `, and ${n(stop.committedAfter.length)} rows after it (other transactions of the same batch; --report lists their lines)` : "";
+    if (stop) out.push(`Committed: every ${stop.part} row before line ${n(stop.firstNotApplied)}${after}. The counts above are what was committed.`);
+    out.push("Fix the cause and run the same command again (re-runs are safe).");
+  }
+  return out.join("\n") + "\n";
 }
 
 /** Runs the import service on the feed's sources; an import that stopped still has its summary. */
@@ -233,6 +278,7 @@ async function runService(db: Database, feed: ImportFeed, args: ImportArgs): Pro
       // The embedded database runs one transaction at a time anyway.
       lanes: db.kind === "embedded" ? 1 : args.workers,
       keepRejects: args.report ? Number.MAX_SAFE_INTEGER : 20,
+      keepWarnings: args.report ? Number.MAX_SAFE_INTEGER : 20,
       onProgress: (part, rows) => feed.progress(part, rows),
     });
     return { summary };
@@ -240,12 +286,6 @@ async function runService(db: Database, feed: ImportFeed, args: ImportArgs): Pro
     if (!(error instanceof ImportStoppedError)) throw error;
     return { summary: error.summary, stopped: error };
   }
-}
-
-/** --report: the summary with every rejected row, the files, the ignored columns and where it stopped. */
-async function writeReport(file: string, summary: ImportSummary, files: readonly PartFile[], columns: LeadColumns | undefined, seconds: number, stopped: ImportStoppedError | undefined): Promise<void> {
-  const report = { ...summary, files: Object.fromEntries(files.map((f) => [f.part, f.path])), ignoredColumns: columns?.ignored ?? [], seconds, stoppedAt: stopped ? { part: stopped.part, line: stopped.line, error: messageOf(stopped.cause) } : null };
-  await writeFile(file, JSON.stringify(report, null, 2) + "\n");
 }
 
 function noticeGeneratedSecrets(db: Database, io: CliIo): void {

@@ -20,9 +20,18 @@ export interface Result<O> {
   readonly outcome: O | Rejection;
 }
 
+/** What a window's lanes did: an outcome per row applied, and the stop, when a lane stopped. */
+export interface LaneResults<O> {
+  /** Every row a unit committed (or a check refused), in no particular order. */
+  readonly results: Result<O>[];
+  /** A lane that stopped: its rows from the stop on were not applied. */
+  readonly stop?: ImportStoppedError;
+}
+
 /**
  * Splits rows into lanes by a routing key (file order kept within a lane), applies each lane
- * as one batch, the lanes side by side, and waits for all of them, even when one fails.
+ * as one batch, the lanes side by side, and waits for all of them, even when one fails: the rows
+ * the other lanes committed are in the results, so that a stop reports what was kept.
  */
 export async function inLanes<R extends { line: number }, O>(
   units: TransactionRunner,
@@ -32,22 +41,25 @@ export async function inLanes<R extends { line: number }, O>(
   part: ImportPart,
   summary: ImportSummary,
   apply: UnitApply<R, O>,
-): Promise<Result<O>[]> {
+): Promise<LaneResults<O>> {
   const split: R[][] = Array.from({ length: lanes }, () => []);
   for (const row of rows) split[lanes === 1 ? 0 : hash(key(row)) % lanes].push(row);
   const settled = await Promise.allSettled(split.map((lane) => inUnits(units, lane, part, summary, apply)));
-  const out: Result<O>[] = [];
+  const results: Result<O>[] = [];
+  let stop: ImportStoppedError | undefined;
   for (const [i, s] of settled.entries()) {
     if (s.status === "rejected") throw s.reason;
-    s.value.forEach((outcome, j) => out.push({ line: split[i][j].line, outcome }));
+    s.value.outcomes.forEach((outcome, j) => results.push({ line: split[i][j].line, outcome }));
+    if (s.value.stop && (!stop || s.value.stop.line < stop.line)) stop = s.value.stop;
   }
-  return out;
+  return { results, ...(stop ? { stop } : {}) };
 }
 
 /**
  * Applies a batch in one unit. When something no row check explains breaks it, the batch is
  * applied again one row per unit, to keep the good rows and find the bad one: a domain error
- * rejects that row; anything else stops the import there (fail closed).
+ * rejects that row; anything else stops the lane there (fail closed), with the outcomes of the
+ * rows before it, which are committed.
  */
 export async function inUnits<R extends { line: number }, O>(
   units: TransactionRunner,
@@ -55,21 +67,21 @@ export async function inUnits<R extends { line: number }, O>(
   part: ImportPart,
   summary: ImportSummary,
   apply: UnitApply<R, O>,
-): Promise<(O | Rejection)[]> {
-  if (rows.length === 0) return [];
+): Promise<{ outcomes: (O | Rejection)[]; stop?: ImportStoppedError }> {
+  if (rows.length === 0) return { outcomes: [] };
   try {
-    return await units.run((repos) => apply(rows, repos));
+    return { outcomes: await units.run((repos) => apply(rows, repos)) };
   } catch {
-    const out: (O | Rejection)[] = [];
+    const outcomes: (O | Rejection)[] = [];
     for (const row of rows) {
       try {
-        out.push((await units.run((repos) => apply([row], repos)))[0]);
+        outcomes.push((await units.run((repos) => apply([row], repos)))[0]);
       } catch (error) {
-        if (!(error instanceof DomainError)) throw new ImportStoppedError(part, row.line, summary, error);
-        out.push({ rejected: error.message });
+        if (!(error instanceof DomainError)) return { outcomes, stop: new ImportStoppedError(part, row.line, summary, error) };
+        outcomes.push({ rejected: error.message });
       }
     }
-    return out;
+    return { outcomes };
   }
 }
 

@@ -20,7 +20,20 @@
 import { emailKey } from "./email";
 import { DomainError } from "./errors";
 import { batches, inLanes, isRejection, type Rejection, type Result } from "./import-lanes";
-import type { AddressCounts, AddressRow, ImportOptions, ImportPart, ImportServiceDeps, ImportSources, ImportSummary, LeadCounts, LeadRow, RejectedRow } from "./import.types";
+import {
+  ImportStoppedError,
+  type AddressCounts,
+  type AddressRow,
+  type FieldWarning,
+  type ImportOptions,
+  type ImportPart,
+  type ImportServiceDeps,
+  type ImportSources,
+  type ImportSummary,
+  type LeadCounts,
+  type LeadRow,
+  type RejectedRow,
+} from "./import.types";
 import type { NormalisedInput } from "./lead-input";
 import { sameLead } from "./write-state";
 import type { Repositories, TransactionRunner } from "./ports";
@@ -51,7 +64,7 @@ export class ImportService {
   constructor(private readonly deps: ImportServiceDeps) {}
 
   async run(sources: ImportSources, options: ImportOptions): Promise<ImportSummary> {
-    const summary: ImportSummary = { dryRun: options.dryRun, rejects: [] };
+    const summary: ImportSummary = { dryRun: options.dryRun, rejects: [], warnings: [] };
     await this.deps.bulk.session(options.dryRun ? "rehearse" : "commit", async (units) => {
       if (sources.unsubscribes) await this.importAddresses(sources.unsubscribes, units, options, summary);
       if (sources.leads) await this.importLeads(sources.leads, units, options, summary);
@@ -68,21 +81,21 @@ export class ImportService {
     const counts: AddressCounts = { rows: 0, unsubscribed: 0, alreadyUnsubscribed: 0, leadsUnsubscribed: 0, rejected: 0 };
     summary.unsubscribes = counts;
     const lanes = this.lanesOf(options);
-    for await (const window of batches(rows, options.batchSize * lanes)) {
-      counts.rows += window.length;
+    const applied = { through: 0 };
+    for await (const window of windows(rows, options.batchSize * lanes, "unsubscribes", summary, applied)) {
       const results: Result<number[] | null>[] = [];
       const ready: AddressRow[] = [];
       for (const row of window) {
         if ("rejected" in row) results.push({ line: row.line, outcome: { rejected: row.rejected } });
         else ready.push(row);
       }
-      results.push(
-        ...(await inLanes<AddressRow, number[] | null>(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (unit, repos) => {
-          const done = await this.deps.writes.runIn(repos, unit.map((row) => ({ op: "unsubscribeAddress", email: row.email, channel: Channels.import })));
-          return done.map((r): number[] | null | Rejection => ("error" in r ? { rejected: r.error.message } : r.ok.unchanged ? null : [...r.ok.others]));
-        })),
-      );
+      const done = await inLanes<AddressRow, number[] | null>(units, ready, lanes, (row) => emailKey(row.email) ?? "", "unsubscribes", summary, async (unit, repos) => {
+        const written = await this.deps.writes.runIn(repos, unit.map((row) => ({ op: "unsubscribeAddress", email: row.email, channel: Channels.import })));
+        return written.map((r): number[] | null | Rejection => ("error" in r ? { rejected: r.error.message } : r.ok.unchanged ? null : [...r.ok.others]));
+      });
+      results.push(...done.results);
       for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
+        counts.rows++;
         if (isRejection(outcome)) this.reject(summary, counts, options, "unsubscribes", line, outcome.rejected);
         else if (outcome === null) counts.alreadyUnsubscribed++;
         else {
@@ -90,23 +103,27 @@ export class ImportService {
           counts.leadsUnsubscribed += outcome.length;
         }
       }
+      if (done.stop) throw stopAt(summary, window, results, done.stop);
+      applied.through = window[window.length - 1].line;
       options.onProgress?.("unsubscribes", counts.rows);
     }
   }
 
   private async importLeads(rows: AsyncIterable<LeadRow | RejectedRow>, units: TransactionRunner, options: ImportOptions, summary: ImportSummary): Promise<void> {
-    const counts: LeadCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, unsubscribed: 0, keptUnsubscribed: 0, otherId: 0, rejected: 0 };
+    const counts: LeadCounts = { rows: 0, created: 0, updated: 0, unchanged: 0, unsubscribed: 0, keptUnsubscribed: 0, otherId: 0, rejected: 0, warnedRows: 0, warnings: 0 };
     summary.leads = counts;
     const lanes = this.lanesOf(options);
-    for await (const window of batches(rows, options.batchSize * lanes)) {
-      counts.rows += window.length;
+    const applied = { through: 0 };
+    for await (const window of windows(rows, options.batchSize * lanes, "leads", summary, applied)) {
       const results: Result<LeadOutcome>[] = [];
       const ready: ReadyLead[] = [];
+      const warned = new Map<number, readonly FieldWarning[]>();
       for (const row of window) {
         if ("rejected" in row) {
           results.push({ line: row.line, outcome: { rejected: row.rejected } });
           continue;
         }
+        if (row.warnings?.length) warned.set(row.line, row.warnings);
         // Unsubscribed=false is not a request: an import never clears an unsubscribe (D8).
         const { unsubscribed, ...rest } = row.input;
         try {
@@ -118,13 +135,17 @@ export class ImportService {
         }
       }
       const route = (row: ReadyLead) => emailKey(row.data.email) ?? `id:${row.data.id ?? ""}:${row.data.foreignSysPersonId ?? ""}`;
-      results.push(
-        ...(await inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => this.applyLeads(unit, await this.leadChecks(unit, repos), repos))),
-      );
+      const done = await inLanes(units, ready, lanes, route, "leads", summary, async (unit, repos) => this.applyLeads(unit, await this.leadChecks(unit, repos), repos));
+      results.push(...done.results);
       for (const { line, outcome } of results.sort((a, b) => a.line - b.line)) {
+        counts.rows++;
+        const warnings = warned.get(line);
+        if (warnings) this.warn(summary, counts, options, line, warnings);
         if (isRejection(outcome)) this.reject(summary, counts, options, "leads", line, outcome.rejected);
         else tally(counts, outcome);
       }
+      if (done.stop) throw stopAt(summary, window, results, done.stop);
+      applied.through = window[window.length - 1].line;
       options.onProgress?.("leads", counts.rows);
     }
   }
@@ -192,6 +213,44 @@ export class ImportService {
     counts.rejected++;
     if (summary.rejects.length < (options.keepRejects ?? 100)) summary.rejects.push({ part, line, reason });
   }
+
+  private warn(summary: ImportSummary, counts: LeadCounts, options: ImportOptions, line: number, warnings: readonly FieldWarning[]): void {
+    counts.warnedRows++;
+    counts.warnings += warnings.length;
+    for (const w of warnings) if (summary.warnings.length < (options.keepWarnings ?? 100)) summary.warnings.push({ part: "leads", line, ...w });
+  }
+}
+
+/**
+ * The rows of a part in windows of `size`. An error reading the file (it changed since it was
+ * checked, a disk error) stops the run there, with the summary of what was applied before.
+ */
+async function* windows<T extends { line: number }>(rows: AsyncIterable<T>, size: number, part: ImportPart, summary: ImportSummary, applied: { through: number }): AsyncGenerator<T[]> {
+  try {
+    yield* batches(rows, size);
+  } catch (error) {
+    if (error instanceof ImportStoppedError) throw error;
+    const line = error instanceof Error && "line" in error && typeof error.line === "number" ? error.line : applied.through + 1;
+    summary.stop = { part, firstNotApplied: applied.through + 1, committedAfter: [], cause: messageOf(error) };
+    throw new ImportStoppedError(part, line, summary, error);
+  }
+}
+
+/**
+ * A window a lane stopped in: what was applied of it is counted already; the stop point says
+ * which rows of it are committed (every row before the first one not applied, and the lines
+ * after it that other lanes committed).
+ */
+function stopAt<O>(summary: ImportSummary, window: readonly { line: number }[], results: readonly Result<O>[], stop: ImportStoppedError): ImportStoppedError {
+  const done = new Set(results.map((r) => r.line));
+  const first = window.map((r) => r.line).find((line) => !done.has(line)) ?? stop.line;
+  const committedAfter = results.filter((r) => r.line > first && !isRejection(r.outcome)).map((r) => r.line);
+  summary.stop = { part: stop.part, firstNotApplied: first, committedAfter: committedAfter.sort((a, b) => a - b), cause: messageOf(stop.cause) };
+  return stop;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function tally(counts: LeadCounts, { result, row }: LeadOutcome): void {

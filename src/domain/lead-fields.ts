@@ -69,6 +69,9 @@ const standard: FieldDefinition[] = [
   { name: "EmailInvalid", type: "boolean", displayName: "Email Invalid" },
   { name: "EmailInvalidCause", type: "string", displayName: "Email Invalid Cause" },
   { name: "MktoPersonNotes", type: "text", displayName: "Person Notes" },
+  // Marketo's "SFDC Type" (REST sfdcType): Lead or Contact. Its SOAP name is inferred (PascalCase,
+  // as for the fields above); getLead by SFDCLEADID / SFDCCONTACTID reads it (lead-key.ts).
+  { name: "SFDCType", type: "string", displayName: "SFDC Type" },
 ];
 
 /** Looks fields up by SOAP attrName, case-sensitively first, then ignoring case. */

@@ -18,6 +18,9 @@ export interface NormalisedInput {
   unsubscribed?: boolean;
   unsubscribedReason?: string;
   fields: Record<string, string>;
+  /** A create's own times (LeadInput.createdAt): an Updated At before the Created At is the Created At. */
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue): NormalisedInput {
@@ -39,6 +42,11 @@ export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue):
   }
   if (input.unsubscribed !== undefined) out.unsubscribed = input.unsubscribed;
   if (input.unsubscribedReason !== undefined && input.unsubscribedReason !== null) out.unsubscribedReason = input.unsubscribedReason;
+  for (const [name, at] of [["createdAt", input.createdAt], ["updatedAt", input.updatedAt]] as const) {
+    if (at !== undefined && !(at instanceof Date && !Number.isNaN(at.getTime()))) throw new InvalidValueError(`${name} is not a time`);
+  }
+  if (input.createdAt) out.createdAt = input.createdAt;
+  if (input.updatedAt) out.updatedAt = out.createdAt && input.updatedAt < out.createdAt ? out.createdAt : input.updatedAt;
 
   const unknown: string[] = [];
   // One field named twice in a record (e.g. `Unsubscribed` and `unsubscribed`) must say one thing.

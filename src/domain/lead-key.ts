@@ -1,7 +1,9 @@
 /**
  * resolveLeadKey: the one reading of a LeadKey (keyType + keyValue) as a lookup: IDNUM a lead
  * id, EMAIL the keyed hash of its email key (every lead with it, in every partition, SPEC §5),
- * SFDCLEADID/SFDCCONTACTID a foreign id of type SFDC, FOREIGN a foreign id of its type. Every
+ * SFDCLEADID/SFDCCONTACTID a foreign id of type SFDC (of a lead whose SFDC Type is not the other
+ * kind: SFDCLEADID never finds a lead typed Contact, nor SFDCCONTACTID one typed Lead; an untyped
+ * lead is found by either), FOREIGN a foreign id of its type. Every
  * reader and writer that finds leads by key uses it (getLead, getLeadActivity, mergeLeads,
  * listOperation, requestCampaign); findLeadsByKey reads them.
  */
@@ -13,7 +15,22 @@ import type { Lead, LeadKey } from "./types";
 export type LeadLookup =
   | { readonly by: "id"; readonly id: number }
   | { readonly by: "email"; readonly emailHash: string }
-  | { readonly by: "foreign"; readonly type: string; readonly id: string };
+  | { readonly by: "foreign"; readonly type: string; readonly id: string; readonly sfdcType?: SfdcType };
+
+/** The kind of Salesforce record a lead stands for (its SFDCType field, as an import keeps Marketo's SFDC Type). */
+export type SfdcType = "Lead" | "Contact";
+
+/** The SFDC Type a key type asks for. */
+export function sfdcTypeOfKey(keyType: string): SfdcType | undefined {
+  return keyType === "SFDCLEADID" ? "Lead" : keyType === "SFDCCONTACTID" ? "Contact" : undefined;
+}
+
+/** A lead a key of `wanted` SFDC Type may name: one of that type, or one with no (known) type. */
+export function isOfSfdcType(lead: Pick<Lead, "fields">, wanted: SfdcType | undefined): boolean {
+  if (!wanted) return true;
+  const own = (lead.fields?.SFDCType ?? "").trim().toLowerCase();
+  return own !== (wanted === "Lead" ? "contact" : "lead");
+}
 
 /** The lookup a key stands for; a key that cannot name a lead (empty, a malformed id, an unknown type) is an InvalidLeadKeyError. */
 export function resolveLeadKey(key: LeadKey, hasher: EmailHasher): LeadLookup {
@@ -30,7 +47,7 @@ export function resolveLeadKey(key: LeadKey, hasher: EmailHasher): LeadLookup {
     }
     case "SFDCLEADID":
     case "SFDCCONTACTID":
-      return { by: "foreign", type: "SFDC", id: value };
+      return { by: "foreign", type: "SFDC", id: value, sfdcType: sfdcTypeOfKey(key.type) };
     case "FOREIGN":
       return { by: "foreign", type: key.foreignSysType ?? "CUSTOM", id: value };
     default:
@@ -50,7 +67,7 @@ export async function findLeadsByKey(key: LeadKey, hasher: EmailHasher, repos: P
       return repos.leads.findByEmailHash(lookup.emailHash);
     case "foreign": {
       const lead = await repos.leads.findByForeignId(lookup.type, lookup.id);
-      return lead ? [lead] : [];
+      return lead && isOfSfdcType(lead, lookup.sfdcType) ? [lead] : [];
     }
   }
 }

@@ -6,6 +6,7 @@
 import { emailKey, type EmailHasher } from "./email";
 import { DomainError, InvalidValueError } from "./errors";
 import { partitionsOf, type CallerScope } from "./caller-scope";
+import { isOfSfdcType, sfdcTypeOfKey } from "./lead-key";
 import type { Repositories, TransactionRunner } from "./ports";
 import type { ChangeCursor, LeadCursor } from "./stream-ports";
 import type { Activity, Lead, LeadKeyType } from "./types";
@@ -158,7 +159,7 @@ export class LeadStreamService {
       }
       case "SFDCLEADID":
       case "SFDCCONTACTID":
-        return repos.leadPages.findByForeignIds("SFDC", values.map((v) => v.trim()));
+        return (await repos.leadPages.findByForeignIds("SFDC", values.map((v) => v.trim()))).filter((l) => isOfSfdcType(l, sfdcTypeOfKey(keyType)));
       default:
         throw new InvalidValueError(`keyType ${keyType} is not supported in a LeadKeySelector`);
     }

@@ -73,6 +73,12 @@ export interface LeadInput {
   unsubscribed?: boolean;
   unsubscribedReason?: string | null;
   fields?: Record<string, string>;
+  /**
+   * When the lead was created and last updated elsewhere (an import keeps Marketo's Created At
+   * and Updated At). Used only when the write creates the lead; no SOAP request sets them.
+   */
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 /**

@@ -118,7 +118,7 @@ class Fold {
     const partitionId = createIn;
     const id = target.kind === "match" && target.keepGivenId && data.id !== undefined ? data.id : 0;
     const now = this.deps.now();
-    return {
+    const lead: Lead = {
       id,
       email: null,
       emailKey: null,
@@ -129,9 +129,12 @@ class Fold {
       unsubscribed: false,
       unsubscribedReason: null,
       fields: {},
-      createdAt: now,
-      updatedAt: now,
+      createdAt: data.createdAt ?? now,
+      updatedAt: data.updatedAt ?? data.createdAt ?? now,
     };
+    // A create with times of its own (an import's Created At / Updated At) writes them; others take the database's now().
+    if (data.createdAt || data.updatedAt) this.state.givenTimes.add(lead);
+    return lead;
   }
 
   /** A foreign id names one lead: giving a lead one that another lead holds is a bad value. */

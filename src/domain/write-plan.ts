@@ -109,6 +109,8 @@ export interface WriteOutcome {
   readonly blankAddresses: string[];
   /** Erasure: activity rows whose attributes are rewritten without the address. */
   readonly blankActivities: { readonly id: number; readonly attributes: { name: string; value: string }[] }[];
+  /** New leads that keep the createdAt/updatedAt they were given (an import's); the others take the database's time. */
+  readonly givenTimes?: ReadonlySet<Lead>;
   /** The decided status of every address the unit locked: what every lead row with it must carry. */
   readonly decided: ReadonlyMap<string, boolean>;
   /** The flag each written lead without an address must carry (D7: its own). */

@@ -47,6 +47,8 @@ export class WriteState {
   readonly masterChanges: MasterChange[] = [];
   readonly blankAddresses: string[] = [];
   readonly blankActivities: { id: number; attributes: { name: string; value: string }[] }[] = [];
+  /** New leads whose createdAt/updatedAt the request gave (an import's), written as they are. */
+  readonly givenTimes = new Set<Lead>();
 
   constructor(snapshot: LockedSnapshot) {
     for (const [hash, status] of snapshot.masters) this.masters.set(hash, { ...status });
@@ -163,6 +165,7 @@ export class WriteState {
       masterChanges: this.masterChanges,
       blankAddresses: this.blankAddresses,
       blankActivities: this.blankActivities,
+      givenTimes: this.givenTimes,
       decided,
       ownFlags,
     };

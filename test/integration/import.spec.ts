@@ -4,33 +4,32 @@
  * Marketo Id and SFDC id, getLeadActivity rows, the admin email-status view with its history.
  * After every test the invariant of SPEC §2 is checked in SQL.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { runImportCli } from "../../src/cli/import";
+import { ImportHarness, Import, summaryLine } from "../support/import-harness";
 import { assertInvariant } from "../support/invariant";
 import { flagRow, LeadDriver, Reasons } from "../support/lead-driver";
-import { startTestApp, TEST_ADMIN_TOKEN, TEST_EMAIL_HASH_KEY, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "../support/test-app";
-import { onRealPostgres, testDatabaseUrl } from "../support/test-env";
-
-const Import = { reason: "List import", source: "Import" } as const;
+import { startTestApp, type TestApp } from "../support/test-app";
+import { onRealPostgres } from "../support/test-env";
 
 const HEADER = "Id,Email Address,First Name,Last Name,Company Name,Unsubscribed,Unsubscribed Reason,SFDC Type,SFDC Contact ID,SFDC Lead ID,Lead Score,Created At";
 
 describe("import from a Marketo export (npm run import)", () => {
   let app: TestApp;
   let d: LeadDriver;
+  let h: ImportHarness;
   let dir: string;
 
   beforeAll(async () => {
     // The embedded test database takes 4 connections: 2 for the app, 2 for the command.
     app = await startTestApp(onRealPostgres() ? {} : { DB_POOL_SIZE: "2" });
     d = new LeadDriver(app);
-    dir = mkdtempSync(path.join(tmpdir(), "mktows-import-"));
+    h = new ImportHarness(app);
+    dir = h.dir;
   });
   afterAll(async () => {
     await app.stop();
-    rmSync(dir, { recursive: true, force: true });
+    h.cleanUp();
   });
   beforeEach(async () => {
     await app.reset();
@@ -39,56 +38,12 @@ describe("import from a Marketo export (npm run import)", () => {
     await assertInvariant(app.dataSource);
   });
 
-  const file = (name: string, lines: string[]): string => {
-    const full = path.join(dir, name);
-    writeFileSync(full, lines.join("\r\n") + "\r\n");
-    return full;
-  };
+  const file = (name: string, lines: string[]): string => h.file(name, lines);
   const leadsCsv = (rows: string[]) => file("leads.csv", ["\ufeff" + HEADER, ...rows]);
-
-  async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const env = {
-      DATABASE_URL: testDatabaseUrl(),
-      EMAIL_HASH_KEY: TEST_EMAIL_HASH_KEY,
-      MKTOWS_USER_ID: TEST_USER_ID,
-      MKTOWS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    };
-    const workers = onRealPostgres() ? ["--workers", "3", "--batch", "2"] : ["--workers", "1", "--batch", "2"];
-    const code = await runImportCli([...args, ...workers], {
-      env,
-      cwd: dir,
-      stdout: { write: (t: string) => (stdout += t) },
-      stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    });
-    // The embedded server counts a closed connection until it has seen it go: give the command's
-    // two a moment, or the next command's would be refused (it takes 4 in all).
-    if (!onRealPostgres()) await new Promise((resolve) => setTimeout(resolve, 300));
-    return { code, stdout, stderr };
-  }
-
-  const count = async (table: string): Promise<number> => Number(((await app.dataSource.query(`SELECT count(*) AS n FROM ${table}`)) as { n: string }[])[0].n);
-  const counts = async () => ({
-    leads: await count("lead"),
-    activities: await count("activity"),
-    statuses: await count("email_status"),
-    history: await count("email_status_history"),
-  });
-  /** A figure of the summary; `part` picks the section ("Leads" or "Unsubscribe list") when both are there. */
-  const summaryLine = (stdout: string, label: string, part?: string): number => {
-    const text = part ? stdout.slice(stdout.search(new RegExp(`^${part} `, "m"))) : stdout;
-    const m = new RegExp(`^\\s+${label}\\s+([\\d,]+)`, "m").exec(text);
-    if (!m) throw new Error(`no '${label}' line in:\n${stdout}`);
-    return Number(m[1].replace(/,/g, ""));
-  };
-  const soapByKey = async (keyType: string, keyValue: string): Promise<number[]> => {
-    const client = await app.soapClient();
-    const [out] = (await client.getLeadAsync({ leadKey: { keyType, keyValue } })) as [{ result: { leadRecordList: { leadRecord: { Id: number } | { Id: number }[] } } }];
-    const records = out.result.leadRecordList.leadRecord;
-    return (Array.isArray(records) ? records : [records]).map((r) => Number(r.Id));
-  };
+  const run = (...args: string[]) => h.run(args);
+  const count = (table: string) => h.count(table);
+  const counts = () => h.counts();
+  const soapByKey = (keyType: string, keyValue: string) => h.soapByKey(keyType, keyValue);
 
   it("creates leads with their Marketo Id and SFDC id, so integrations that stored them still find them", async () => {
     const leads = leadsCsv([
@@ -99,13 +54,20 @@ describe("import from a Marketo export (npm run import)", () => {
     expect(r.stderr).not.toContain("failed");
     expect(r.code).toBe(0);
     expect(summaryLine(r.stdout, "created")).toBe(2);
-    expect(r.stdout).toContain("Ignored columns: SFDC Type (not a lead field), Created At (not a lead field)");
+    expect(r.stdout).not.toContain("Ignored columns");
 
     const ann = await d.getLead(2000017);
     expect(ann.email).toBe("ann@example.com");
     expect(ann.attributes).toMatchObject({ FirstName: "Ann", LastName: "Lee, Jr.", Company: 'Acme "One"', LeadScore: "12" });
     expect(await soapByKey("SFDCCONTACTID", "0035g00000ANNAAA")).toEqual([2000017]);
     expect(await soapByKey("SFDCLEADID", "00Q5g00000BOBAAA")).toEqual([2000018]);
+    // SFDC Type is kept: a contact's id is no lead id, and a lead's no contact id (issue 12).
+    expect(ann.attributes.SFDCType).toBe("Contact");
+    expect(await soapByKey("SFDCLEADID", "0035g00000ANNAAA")).toBe("20103");
+    expect(await soapByKey("SFDCCONTACTID", "00Q5g00000BOBAAA")).toBe("20103");
+    // Created At is the lead's creation time, not the import's.
+    const created = (await app.dataSource.query(`SELECT id, created_at FROM lead WHERE id IN (2000017, 2000018) ORDER BY id`)) as { created_at: Date }[];
+    expect(created.map((r) => new Date(r.created_at).toISOString())).toEqual(["2020-01-01T00:00:00.000Z", "2020-01-01T00:00:00.000Z"]);
     expect(await d.activitySummary(2000017)).toEqual(["New Lead"]);
     const [newLead] = await d.activities(2000017);
     expect(newLead.attributes).toMatchObject({ "Source Type": Import.source, "Source Info": Import.reason });
@@ -116,13 +78,21 @@ describe("import from a Marketo export (npm run import)", () => {
     expect(later.leadId).toBeGreaterThan(2000018);
   });
 
-  it("a NUL in a field rejects that row with the field named; the other rows are imported (issue 11 item 7)", async () => {
-    const leads = leadsCsv([`2000031,nul@example.com,A\u0000B,Lee,,,,,,,,`, `2000032,ok@example.com,Ok,Fine,,,,,,,,`]);
+  it("a NUL in a field leaves that field out with a warning; the lead and the other rows are imported (issues 11 item 7, 12)", async () => {
+    const leads = leadsCsv([`2000031,nul@example.com,A\u0000B,Lee,,,,,,,,`, `2000032,ok@example.com,Ok,Fine,,,,,,,,`, `2000033,a\u0000@example.com,Nul,Email,,,,,,,,`]);
     const r = await run("--leads", leads);
-    expect(r.code).toBe(3);
-    expect(summaryLine(r.stdout, "created")).toBe(1);
-    expect(r.stdout).toMatch(/FirstName contains the character U\+0000/);
+    expect(r.code).toBe(0);
+    expect(summaryLine(r.stdout, "created")).toBe(3);
+    expect(summaryLine(r.stdout, "with warnings")).toBe(2);
+    expect(r.stdout).toContain("leads.csv line 2, First Name 'AU+0000B': contains the character U+0000, which is not accepted: left out");
+    expect(r.stdout).toContain("leads.csv line 4, Email Address 'aU+0000@example.com'");
+    expect(r.stdout).not.toContain("\u0000");
+    const nul = await d.getLead(2000031);
+    expect(nul.email).toBe("nul@example.com");
+    expect(nul.attributes.FirstName).toBeUndefined();
+    expect(nul.attributes.LastName).toBe("Lee");
     expect((await d.getLead(2000032)).email).toBe("ok@example.com");
+    expect((await d.getLead(2000033)).email).toBeNull();
   });
 
   it("is safe to run again: the same file updates nothing and duplicates nothing", async () => {
@@ -228,14 +198,15 @@ describe("import from a Marketo export (npm run import)", () => {
       figures(real.stdout, "Leads", ["created", "updated", "unsubscribed", "rejected"]),
     );
     expect(figures(dry.stdout, "Unsubscribe list", ["would unsubscribe", "already unsubscribed"])).toEqual(figures(real.stdout, "Unsubscribe list", ["unsubscribed", "already unsubscribed"]));
-    expect(figures(real.stdout, "Leads", ["created", "unsubscribed", "rejected"])).toEqual([2, 1, 3]);
+    // Kept: a bad address (the row has an Id) and a bad Lead Score, warned; refused: an Unsubscribed that is neither.
+    expect(figures(real.stdout, "Leads", ["created", "unsubscribed", "rejected", "with warnings"])).toEqual([4, 1, 1, 2]);
     expect(summaryLine(real.stdout, "unsubscribed", "Unsubscribe list")).toBe(2);
     for (const out of [dry.stdout, real.stdout]) {
-      expect(out).toContain("leads.csv line 4: Email Address: 'bad-address' is not an email address");
+      expect(out).toContain("leads.csv line 4, Email Address 'bad-address': not an email address: the lead is kept without one");
       expect(out).toContain("leads.csv line 5: Unsubscribed: 'maybe' is not a boolean");
-      expect(out).toContain("leads.csv line 6: LeadScore: 'not a number' is not an integer");
+      expect(out).toContain("leads.csv line 6, Lead Score 'not a number': 'not a number' is not an integer: left out");
     }
-    expect(await count("lead")).toBe(before.leads + 2);
+    expect(await count("lead")).toBe(before.leads + 4);
   });
 
   it("rejects rows it cannot place, with their line: no key, a short row, an Id that a non-imported lead has", async () => {
@@ -253,10 +224,12 @@ describe("import from a Marketo export (npm run import)", () => {
     expect(r.stdout).toContain("leads.csv line 2: no Id, SFDC id or email address");
     expect(r.stdout).toContain("leads.csv line 3: 2 fields where the header has 12");
     expect(r.stdout).toContain(`leads.csv line 4: Id ${soapLead}: lead ${soapLead} exists and no import created it`);
-    expect(r.stdout).toContain("leads.csv line 5: Email Address: 'multi\r\nline@example.com' is not an email address");
-    const json = JSON.parse(readFileSync(report, "utf8")) as { leads: { rejected: number }; rejects: { line: number }[] };
-    expect(json.leads.rejected).toBe(4);
-    expect(json.rejects.map((x) => x.line)).toEqual([2, 3, 4, 5]);
+    expect(r.stdout).toContain("leads.csv line 5, Email Address 'multi\r\nline@example.com': not an email address");
+    const json = JSON.parse(readFileSync(report, "utf8")) as { outcome: string; leads: { rejected: number; created: number }; rejects: { line: number }[]; warnings: { line: number; column: string }[] };
+    expect(json.outcome).toBe("done, some rows rejected");
+    expect(json.leads).toMatchObject({ rejected: 3, created: 1 });
+    expect(json.rejects.map((x) => x.line)).toEqual([2, 3, 4]);
+    expect(json.warnings).toEqual([expect.objectContaining({ line: 5, column: "Email Address" })]);
     expect((await d.getLead(soapLead)).email).toBe("own@example.com");
   });
 
@@ -270,6 +243,7 @@ describe("import from a Marketo export (npm run import)", () => {
     const broken = await run("--leads", leadsCsv([`2000050,a@example.com,"never closed`]));
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("leads.csv: the quote opened on line 2 is never closed");
+    expect(broken.stderr).toContain("Nothing was written");
     const noKey = await run("--leads", file("nokey.csv", ["First Name,Last Name", "A,B"]));
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain("no Id, Email Address or SFDC id column");

@@ -67,15 +67,17 @@ const REWRITE_ACTIVITIES = `
 
 /**
  * insertLeads: the unit's new leads in one statement; an id of 0 takes the sequence's next value
- * (an import's leads keep Marketo's). unnest yields its rows in array order, and an INSERT …
- * SELECT returns its rows in the order it inserts them: the n-th row returned is the n-th lead.
+ * (an import's leads keep Marketo's), and so do times: null is the transaction's now(), a given
+ * one (an import's Created At / Updated At) is kept. unnest yields its rows in array order, and
+ * an INSERT … SELECT returns its rows in the order it inserts them: the n-th row returned is the
+ * n-th lead.
  */
 const INSERT_LEADS = `
-  INSERT INTO lead (id, email, email_key, email_hash, foreign_sys_person_id, foreign_sys_type, partition_id, unsubscribed, unsubscribed_reason, fields)
+  INSERT INTO lead (id, email, email_key, email_hash, foreign_sys_person_id, foreign_sys_type, partition_id, unsubscribed, unsubscribed_reason, fields, created_at, updated_at)
   SELECT CASE WHEN v.id = 0 THEN nextval('lead_id_seq')::int ELSE v.id END, v.email, v.email_key, v.email_hash, v.fid, v.ftype, v.partition_id,
-         v.unsubscribed, v.reason, v.fields
-    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::boolean[], $9::text[], $10::jsonb[])
-         AS v(id, email, email_key, email_hash, fid, ftype, partition_id, unsubscribed, reason, fields)
+         v.unsubscribed, v.reason, v.fields, COALESCE(v.created_at, now()), COALESCE(v.updated_at, now())
+    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::boolean[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::timestamptz[])
+         AS v(id, email, email_key, email_hash, fid, ftype, partition_id, unsubscribed, reason, fields, created_at, updated_at)
   RETURNING id, created_at, updated_at`;
 
 /** updateLeads: the unit's changed leads, each written whole, in one statement (their rows are locked by lock_for_write). */
@@ -183,7 +185,9 @@ export class SqlWriteStore implements WriteStore {
       const chunk = outcome.inserts.slice(i, i + LEAD_CHUNK);
       const values = chunk.map((lead) => remember(planned, lead));
       for (const v of values) await broadcaster.broadcast("BeforeInsert", metadata, v);
-      const rows = rowsOf(await this.manager.query(INSERT_LEADS, leadArrays(values)));
+      const kept = outcome.givenTimes ?? new Set<Lead>();
+      const times = [chunk.map((l) => (kept.has(l) ? l.createdAt.toISOString() : null)), chunk.map((l) => (kept.has(l) ? l.updatedAt.toISOString() : null))];
+      const rows = rowsOf(await this.manager.query(INSERT_LEADS, [...leadArrays(values), ...times]));
       rows.forEach((r, j) => {
         chunk[j].id = Number(r.id);
         chunk[j].createdAt = new Date(r.created_at as string);
