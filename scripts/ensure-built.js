@@ -23,14 +23,21 @@ function inputs(dir, out) {
   return out;
 }
 
-const files = [...inputs(path.join(root, "src"), []), ...inputs(path.join(root, "bench"), []), path.join(root, "tsconfig.json"), path.join(root, "package-lock.json")].sort();
-const hash = createHash("sha256");
-for (const f of files) {
-  const s = statSync(f);
-  hash.update(`${path.relative(root, f)}\0${s.size}\0${s.mtimeMs}\0`);
+/** Builds dist/ when its stamp does not match the inputs; returns whether it built. */
+function ensureBuilt() {
+  const files = [...inputs(path.join(root, "src"), []), ...inputs(path.join(root, "bench"), []), path.join(root, "tsconfig.json"), path.join(root, "package-lock.json")].sort();
+  const hash = createHash("sha256");
+  for (const f of files) {
+    const s = statSync(f);
+    hash.update(`${path.relative(root, f)}\0${s.size}\0${s.mtimeMs}\0`);
+  }
+  const stamp = hash.digest("hex");
+  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(path.join(root, "dist", "src", "main.js"))) return false;
+  process.stderr.write("building dist/ (once; again only when the sources change)\n");
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: ["ignore", process.stderr, "inherit"] });
+  writeFileSync(stampFile, stamp);
+  return true;
 }
-const stamp = hash.digest("hex");
-if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(path.join(root, "dist", "src", "main.js"))) process.exit(0);
-process.stderr.write("building dist/ (once; again only when the sources change)\n");
-execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: ["ignore", process.stderr, "inherit"] });
-writeFileSync(stampFile, stamp);
+
+module.exports = { ensureBuilt };
+if (require.main === module) ensureBuilt();

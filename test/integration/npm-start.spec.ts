@@ -107,7 +107,7 @@ describe("npm start (the README's command)", () => {
       for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
       expect(lines.map((l) => (JSON.parse(l) as { message?: string }).message)).toContain("mktows started");
       // npm's banner is still there for people, on stderr.
-      expect(run.stderr).toContain("> node dist/src/main.js");
+      expect(run.stderr).toContain("> node scripts/start.js");
     }
     expect(best).toBeLessThanOrEqual(TARGET_MS);
   }, 400000);
