@@ -240,6 +240,11 @@ export function toLeadRow(record: CsvRecord, map: LeadColumns, now: Date = new D
     if (droppedEmail) return reject(`${droppedEmail}, and the row has no Id or SFDC id: no lead can be written without a key`);
     return reject("no Id, SFDC id or email address: a re-run could not find this lead again");
   }
+  // The opt-out follows the address (D1): an unsubscribe whose address cannot be read would stay
+  // on this one lead and never reach the address's status or the suppression export.
+  if (droppedEmail && input.unsubscribed === true) {
+    return reject(`${droppedEmail}, and the row is unsubscribed: the unsubscribe would not follow the address (fix the address, or import it on the unsubscribe list)`);
+  }
   return { line, input: { ...input, fields }, ...(warnings.length ? { warnings } : {}) };
 }
 

@@ -41,7 +41,8 @@ export class EmailStatusQueryService {
   async search(query: EmailStatusSearch): Promise<{ statuses: EmailStatus[]; nextCursor: string | null; total?: number }> {
     const limit = Math.max(1, Math.min(Math.trunc(query.limit ?? 100), 1000));
     if (query.cursor !== undefined && !/^[0-9a-f]{64}$/.test(query.cursor)) throw new InvalidValueError("cursor is not one this server handed out");
-    const part = query.q?.trim().toLowerCase().slice(0, 254) || undefined;
+    // Case is folded once, by PostgreSQL's ILIKE (not also here, where İ and ß fold otherwise).
+    const part = query.q?.trim().normalize("NFC").slice(0, 254) || undefined;
     const filter = { unsubscribed: query.unsubscribed, addressPart: part, changedSince: query.changedSince };
     return (this.deps.exportReads ?? this.deps.tx).read(async (repos) => {
       const statuses = await repos.emailStatuses.search(filter, query.cursor ?? "", limit);

@@ -47,6 +47,8 @@ export function normaliseLeadInput(input: LeadInput, catalogue: FieldCatalogue):
   }
   if (input.createdAt) out.createdAt = input.createdAt;
   if (input.updatedAt) out.updatedAt = out.createdAt && input.updatedAt < out.createdAt ? out.createdAt : input.updatedAt;
+  // A lead is never updated before it was created: an Updated At alone is its Created At too.
+  if (out.updatedAt && !out.createdAt) out.createdAt = out.updatedAt;
 
   const unknown: string[] = [];
   // One field named twice in a record (e.g. `Unsubscribed` and `unsubscribed`) must say one thing.

@@ -4,9 +4,9 @@
  * Operations: scaling). Everything else stays on the primary.
  *
  * A standby read never shows less than the primary had committed when the request came: the
- * primary's snapshot is taken first (one statement), then the read runs in a REPEATABLE READ
- * transaction on the standby whose snapshot must see every transaction that snapshot saw as
- * ended. Until it does, the standby is asked again; after DATABASE_READ_MAX_LAG_MS (or when the
+ * primary's WAL insert position is read first (one statement), then the standby is asked
+ * whether it has replayed that far, and only then does the read's REPEATABLE READ transaction
+ * start there. Until it has, the standby is asked again; after DATABASE_READ_MAX_LAG_MS (or when the
  * standby fails or cannot be reached) the read runs on the primary instead, and the standby is
  * left alone for a few seconds. So a caller that wrote and then reads its list reads its write,
  * and a standby that fell behind costs latency, never a missing unsubscribe in an export.
@@ -19,16 +19,14 @@ import { createRepositories } from "./repositories/create-repositories";
 import { closeConnection, TransactionDeadlineError } from "./transaction-runner";
 
 /**
- * True when this standby transaction's snapshot sees everything the primary's snapshot $1 saw
- * as ended: its xmax is not below the primary's, and no transaction it still takes for in
- * progress was ended for the primary. On a server that is not in recovery (a read URL that
- * points at the primary itself) it is true.
+ * True when the standby has replayed the primary's WAL up to $1 (the primary's insert position
+ * when the request came), so every commit the primary had made by then is replayed; or when the
+ * server is not in recovery (a read URL that points at the primary itself). Asked before the
+ * read's transaction starts: replay only moves forward, so the snapshot taken afterwards sees
+ * those commits. (Comparing snapshots is not enough: a hot standby's snapshot lists no
+ * in-progress transactions, and transactions do not commit in xid order.)
  */
-const CAUGHT_UP = `
-  SELECT NOT pg_is_in_recovery() OR (
-           pg_snapshot_xmax(pg_current_snapshot()) >= pg_snapshot_xmax($1::pg_snapshot)
-           AND NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE pg_visible_in_snapshot(x, $1::pg_snapshot))
-         ) AS fresh`;
+const CAUGHT_UP = `SELECT NOT pg_is_in_recovery() OR coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS fresh`;
 
 /** After a fallback, reads go to the primary for this long before the standby is tried again. */
 const STANDBY_PAUSE_MS = 5000;
@@ -55,9 +53,11 @@ export class StandbyReadRunner implements Pick<TransactionRunner, "read"> {
   async read<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     if (Date.now() < this.pausedUntil) return this.onPrimary(work, "paused");
     const until = Date.now() + this.options.maxLagMs;
-    let snapshot: string;
+    let lsn: string;
     try {
-      snapshot = String(((await this.primary.query(`SELECT pg_current_snapshot()::text AS s`)) as { s: string }[])[0].s);
+      // The insert position, not the write or flush one: with synchronous_commit=off a commit
+      // a client has seen may still be in the primary's WAL buffers.
+      lsn = String(((await this.primary.query(`SELECT pg_current_wal_insert_lsn()::text AS lsn`)) as { lsn: string }[])[0].lsn);
     } catch {
       // The primary is the one that answers for the fallback too; its error is the answer.
       return this.fallback.read(work);
@@ -65,7 +65,7 @@ export class StandbyReadRunner implements Pick<TransactionRunner, "read"> {
     for (let attempt = 0; ; attempt++) {
       let outcome: { fresh: false } | { fresh: true; value: T };
       try {
-        outcome = await this.attempt(snapshot, work);
+        outcome = await this.attempt(lsn, work);
       } catch (error) {
         // A rule's error (bad input) is the answer wherever it ran; anything else is the standby's.
         if (error instanceof DomainError) throw error;
@@ -89,8 +89,8 @@ export class StandbyReadRunner implements Pick<TransactionRunner, "read"> {
     return this.fallback.read(work);
   }
 
-  /** One REPEATABLE READ transaction on the standby: the freshness check, then (if fresh) the work, on the same snapshot. */
-  private async attempt<T>(snapshot: string, work: (repos: Repositories) => Promise<T>): Promise<{ fresh: false } | { fresh: true; value: T }> {
+  /** The replay check on the standby, then (if it has caught up) the work in one REPEATABLE READ transaction there. */
+  private async attempt<T>(lsn: string, work: (repos: Repositories) => Promise<T>): Promise<{ fresh: false } | { fresh: true; value: T }> {
     const runner = this.standby.createQueryRunner();
     let abandoned = false;
     const watchdog =
@@ -101,12 +101,13 @@ export class StandbyReadRunner implements Pick<TransactionRunner, "read"> {
           }, this.options.deadlineMs)
         : undefined;
     try {
+      const fresh = ((await runner.query(CAUGHT_UP, [lsn])) as { fresh: boolean }[])[0]?.fresh === true;
+      if (!fresh) return { fresh: false };
       await runner.startTransaction("REPEATABLE READ");
       try {
-        const fresh = ((await runner.query(CAUGHT_UP, [snapshot])) as { fresh: boolean }[])[0]?.fresh === true;
-        const outcome: { fresh: false } | { fresh: true; value: T } = fresh ? { fresh: true, value: await work(createRepositories(runner.manager)) } : { fresh: false };
+        const value = await work(createRepositories(runner.manager));
         await runner.commitTransaction();
-        return outcome;
+        return { fresh: true, value };
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
         throw error;

@@ -2,10 +2,11 @@
  * Erasure (SPEC §1) and the suppression export (SPEC §6), end to end: SOAP for leads, the
  * admin API for erasure and the export, SQL only to prove the plaintext is gone everywhere.
  */
+import { Client } from "pg";
 import { LeadDriver } from "../support/lead-driver";
 import { startTestApp, type TestApp } from "../support/test-app";
 import { standbyReads } from "../support/metrics";
-import { describeWithTool, onRealPostgres, readingFromStandby, STANDBY_NEEDS, standbyUrl, testDatabaseUrl } from "../support/test-env";
+import { describeWithTool, onRealPostgres, readingFromStandby, STANDBY_NEEDS, standbyUrl, testDatabaseUrl, withDatabaseOf } from "../support/test-env";
 import { useTestApp } from "../support/use-test-app";
 
 describe("erasure", () => {
@@ -137,6 +138,43 @@ function suppressionExport(variant: { standby?: boolean }): void {
       const reads = await standbyReads(app.url);
       expect(reads.standby).toBeGreaterThanOrEqual(4);
       expect(reads.error + reads.lag + reads.paused).toBe(0);
+    });
+
+    it("has an unsubscribe that took its xid first but committed last, while the standby has not replayed it", async () => {
+      // The unsubscribe takes its xid, then waits on a lock of the activity table; a later
+      // transaction commits and reaches the standby; replay is paused; then the unsubscribe
+      // commits. The standby's snapshot now looks as new as the primary's but lacks it.
+      const primary = new Client({ connectionString: testDatabaseUrl() });
+      const locker = new Client({ connectionString: testDatabaseUrl() });
+      const standby = new Client({ connectionString: withDatabaseOf(standbyUrl() as string, testDatabaseUrl()) });
+      await Promise.all([primary.connect(), locker.connect(), standby.connect()]);
+      try {
+        await locker.query("BEGIN");
+        await locker.query("LOCK TABLE activity IN ACCESS EXCLUSIVE MODE");
+        const unsubscribe = leads.syncLead({ email: "late-commit@example.com", unsubscribed: true });
+        for (let i = 0; ; i++) {
+          const waiting = await primary.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`);
+          if (waiting.rowCount) break;
+          if (i > 400) throw new Error("the unsubscribe never waited on the lock with an xid");
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        await primary.query("CREATE TABLE IF NOT EXISTS standby_probe (x int)");
+        await primary.query("INSERT INTO standby_probe VALUES (1)");
+        const lsn = String((await primary.query("SELECT pg_current_wal_insert_lsn()::text AS l")).rows[0].l);
+        while (!(await standby.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn])).rows[0].ok) await new Promise((r) => setTimeout(r, 20));
+        await standby.query("SELECT pg_wal_replay_pause()");
+        while ((await standby.query("SELECT pg_get_wal_replay_pause_state() AS s")).rows[0].s !== "paused") await new Promise((r) => setTimeout(r, 20));
+        await locker.query("COMMIT");
+        await unsubscribe;
+        const res = await get("?unsubscribed=true");
+        expect(res.text).toContain("late-commit@example.com");
+        expect((await standbyReads(app.url)).lag).toBeGreaterThanOrEqual(1);
+      } finally {
+        await locker.query("ROLLBACK").catch(() => undefined);
+        await standby.query("SELECT pg_wal_replay_resume()").catch(() => undefined);
+        await primary.query("DROP TABLE IF EXISTS standby_probe").catch(() => undefined);
+        await Promise.all([primary.end(), locker.end(), standby.end()]);
+      }
     });
   }
 }

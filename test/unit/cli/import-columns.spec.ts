@@ -108,6 +108,13 @@ describe("lead columns of a Marketo export", () => {
     expect(toLeadRow(record(["", "a@@example", ""]), map)).toMatchObject({ rejected: "Email Address: 'a@@example' is not an email address, and the row has no Id or SFDC id: no lead can be written without a key" });
   });
 
+  it("refuses an unsubscribed row whose email is not an address: the unsubscribe must follow the address (D1)", () => {
+    const map = mapLeadColumns(["Id", "Email Address", "Unsubscribed"], catalogue);
+    expect(toLeadRow(record(["77", "Bob Smith <bob@example.com>", "true"]), map)).toMatchObject({ rejected: expect.stringContaining("the unsubscribe would not follow the address") });
+    expect(toLeadRow(record(["78", "carol\u0000@example.com", "yes"]), map)).toMatchObject({ rejected: expect.stringContaining("the row is unsubscribed") });
+    expect(toLeadRow(record(["79", "carol@example", "false"]), map)).toMatchObject({ input: { id: 79, unsubscribed: false }, warnings: [{ column: "Email Address" }] });
+  });
+
   it("passes Unsubscribed on as given (the import service decides what false means) and reads yes/no", () => {
     const map = mapLeadColumns(["Email Address", "Unsubscribed", "Do Not Call"], catalogue);
     expect(toLeadRow(record(["a@example.com", "Yes", "no"]), map)).toMatchObject({ input: { unsubscribed: true, fields: { DoNotCall: "false" } } });
