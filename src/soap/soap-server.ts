@@ -92,11 +92,15 @@ export async function mountSoap(app: Express, options: SoapServerOptions): Promi
     }
     answer(request, version, model, options).then(
       ({ status, xml }) => {
-        // As node-soap's server answered: the request's content type (always this one), chunked.
+        // As node-soap's server answered: the request's content type (always this one), chunked
+        // (write, then end). Corked, so that the head, the chunk and the last chunk leave in one
+        // write to the socket instead of two: the same bytes, half the system calls.
         res.statusCode = status;
         res.setHeader("Content-Type", "text/xml; charset=utf-8");
+        res.cork();
         res.write(xml);
         res.end();
+        res.uncork();
       },
       (error: unknown) => {
         options.logger.log("error", "soap answer failed", { version: version.name, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
