@@ -24,6 +24,7 @@ import { MarketoCodes, MarketoFault } from "./faults";
 import { ArgsBuilder } from "./request-args";
 import type { RequestSchema } from "./request-schema";
 import { operationByRequestElement, type OperationName } from "./service-definition";
+import { NamespaceScopes, type NamedElement } from "./xml-names";
 
 const SOAP_ENV_11 = "http://schemas.xmlsoap.org/soap/envelope/";
 const XSI = "http://www.w3.org/2001/XMLSchema-instance";
@@ -73,7 +74,8 @@ export function readSoapRequest(body: unknown, schema: RequestSchema, checkHead:
 }
 
 class RequestPass {
-  private readonly parser = sax.parser(true, { xmlns: true, position: false });
+  private readonly parser = sax.parser(true, { position: false });
+  private readonly names = new NamespaceScopes();
   private readonly args: ArgsBuilder;
   /** Local names of the open elements. */
   private readonly stack: string[] = [];
@@ -104,7 +106,11 @@ class RequestPass {
     this.args = new ArgsBuilder(schema);
     const p = this.parser;
     p.ondoctype = () => this.onDoctype();
-    p.onopentag = (tag) => this.onOpen(tag as sax.QualifiedTag);
+    p.onopentag = (tag) => {
+      const named = this.names.open(tag.name, (tag as sax.Tag).attributes);
+      if (typeof named === "string") this.fail(named);
+      else this.onOpen(named);
+    };
     p.onclosetag = () => this.onClose();
     p.ontext = (text) => {
       this.pendingText += text;
@@ -122,13 +128,7 @@ class RequestPass {
       this.onText(text);
     };
     p.oncomment = p.onprocessinginstruction = () => this.flushText();
-    p.onerror = (e) => {
-      this.errored = true;
-      const fault = new MarketoFault(MarketoCodes.requestNotUnderstood, `Malformed XML: ${e.message.split("\n")[0]}`);
-      if (this.headDone) this.problem ??= fault;
-      else this.headProblem ??= fault;
-      throw e;
-    };
+    p.onerror = (e) => this.fail(e.message);
   }
 
   run(checkHead: HeadCheck): SoapRequest {
@@ -184,6 +184,15 @@ class RequestPass {
     }
   }
 
+  /** The XML is not well-formed (or its names are not): the parse ends here. */
+  private fail(message: string): never {
+    this.errored = true;
+    const fault = new MarketoFault(MarketoCodes.requestNotUnderstood, `Malformed XML: ${message.split("\n")[0]}`);
+    if (this.headDone) this.problem ??= fault;
+    else this.headProblem ??= fault;
+    throw STOP;
+  }
+
   private headCredentials(): HeadCredentials {
     const c = this.credentials;
     return { mktowsUserId: c.mktowsUserId?.trim(), requestSignature: c.requestSignature?.trim(), requestTimestamp: c.requestTimestamp?.trim() };
@@ -199,7 +208,7 @@ class RequestPass {
     this.report(fault);
   }
 
-  private onOpen(t: sax.QualifiedTag): void {
+  private onOpen(t: NamedElement): void {
     this.flushText();
     const depth = this.stack.length;
     if (!this.headDone) this.headOpen(t, depth);
@@ -242,7 +251,7 @@ class RequestPass {
     return !this.foreign && !this.problem && !this.headProblem;
   }
 
-  private headOpen(t: sax.QualifiedTag, depth: number): void {
+  private headOpen(t: NamedElement, depth: number): void {
     if (depth === 0 && (t.local !== "Envelope" || t.uri !== SOAP_ENV_11)) this.headProblem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, "Not a SOAP 1.1 Envelope");
     if (depth === 1 && t.uri === SOAP_ENV_11 && t.local === "Body") this.headProblem ??= unauthenticated("the AuthenticationHeader is missing (a SOAP Header must come before the Body)");
     if (depth === 1 && t.uri !== SOAP_ENV_11) this.headProblem ??= new MarketoFault(MarketoCodes.requestNotUnderstood, `'${t.local.slice(0, 40)}' is not a SOAP Header or Body`);
@@ -264,6 +273,7 @@ class RequestPass {
 
   private onClose(): void {
     this.flushText();
+    this.names.close();
     const closed = this.stack.pop();
     const depth = this.stack.length;
     if (!this.headDone) {
