@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import * as sax from "sax";
 import * as soap from "soap";
 import { MarketoFault } from "../../../src/soap/faults";
 import { readSoapRequest } from "../../../src/soap/request-reader";
@@ -70,5 +71,24 @@ describe("readSoapRequest builds the arguments node-soap built", () => {
     });
     expect(seen).toEqual([{ mktowsUserId: "u", requestSignature: "s", requestTimestamp: "t" }]);
     expect(r.refused).toBe("unauthenticated");
+  });
+
+  it.each([
+    ["an unbound element prefix", `<ns1:paramsGetLead><q:leadKey/></ns1:paramsGetLead>`],
+    ["an unbound attribute prefix", `<ns1:paramsGetLead><leadKey q:a="1"/></ns1:paramsGetLead>`],
+    ["a prefix declared on a sibling", `<ns1:paramsGetLead><a xmlns:q="urn:q"/><q:b/></ns1:paramsGetLead>`],
+    ["xml bound elsewhere", `<ns1:paramsGetLead xmlns:xml="urn:x"/>`],
+    ["xmlns bound", `<ns1:paramsGetLead xmlns:xmlns="urn:x"/>`],
+  ])("refuses %s with sax's namespace-mode error", (_title, body) => {
+    const xml = envelope(body);
+    let saxError = "";
+    const p = sax.parser(true, { xmlns: true });
+    p.onerror = (e) => {
+      saxError ||= e.message.split("\n")[0];
+      throw e;
+    };
+    expect(() => p.write(xml).close()).toThrow();
+    const r = readSoapRequest(Buffer.from(xml, "utf8"), model, () => user);
+    expect(r.refused && r.fault.message).toBe(`Malformed XML: ${saxError}`);
   });
 });
