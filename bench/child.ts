@@ -39,8 +39,8 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
-export async function startChild(name: string, script: string, env: Record<string, string>, port: number, cwd: string): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? "", ...env }, cwd, stdio: ["ignore", "pipe", "pipe"] });
+export async function startChild(name: string, script: string, env: Record<string, string>, port: number, cwd: string, nodeArgs: string[] = []): Promise<Child> {
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, script], { env: { PATH: process.env.PATH ?? "", ...env }, cwd, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (c: Buffer) => {
     output = (output + c.toString("utf8")).slice(-20000);

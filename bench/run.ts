@@ -8,9 +8,12 @@
  *
  * Options: --duration=S --warmup=S --concurrency=N --batch-concurrency=N --runs=N --out=FILE
  * --reset (empty the leads of a DATABASE_URL database that has some; it never does so unasked).
+ * --only=getLead,syncLead,syncMultipleLeads,import,propagation runs those phases only;
+ * --cpu-prof=DIR runs the server with `node --cpu-prof` (a .cpuprofile in DIR when it stops);
+ * --before=FILE adds a "before" column from an earlier run's results JSON.
  */
 import { cpus, freemem, totalmem, tmpdir } from "node:os";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Pool } from "pg";
@@ -59,7 +62,13 @@ interface Options {
   largeDb?: number;
   out: string;
   reset: boolean;
+  only: ReadonlySet<Phase>;
+  cpuProfDir?: string;
+  before?: string;
 }
+
+const PHASES = ["getLead", "syncLead", "syncMultipleLeads", "import", "limits", "propagation"] as const;
+type Phase = (typeof PHASES)[number];
 
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string>();
@@ -68,7 +77,7 @@ function parseOptions(argv: string[]): Options {
     if (!m) throw new Error(`unknown argument '${a}' (see bench/run.ts)`);
     flags.set(m[1], m[2] ?? "true");
   }
-  const known = ["quick", "duration", "warmup", "concurrency", "batch-concurrency", "runs", "out", "reset", "fsync", "import-rows"];
+  const known = ["quick", "duration", "warmup", "concurrency", "batch-concurrency", "runs", "out", "reset", "fsync", "import-rows", "only", "cpu-prof", "before"];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((n) => `--${n}`).join(" ")})`);
   const quick = flags.has("quick");
   const num = (name: string, fallback: number) => {
@@ -78,6 +87,8 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
     return n;
   };
+  const only = (flags.get("only") ?? PHASES.join(",")).split(",").map((p) => p.trim());
+  for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase '${p}' (known: ${PHASES.join(", ")})`);
   return {
     quick,
     durationMs: num("duration", quick ? 5 : 10) * 1000,
@@ -94,6 +105,9 @@ function parseOptions(argv: string[]): Options {
     reset: flags.has("reset"),
     durable: flags.has("fsync"),
     importRows: num("import-rows", quick ? 20_000 : 100_000),
+    only: new Set(only as Phase[]),
+    cpuProfDir: flags.get("cpu-prof") === "true" ? "bench-profiles" : flags.get("cpu-prof"),
+    before: flags.get("before"),
   };
 }
 
@@ -195,7 +209,9 @@ async function main(): Promise<void> {
     };
     log("starting the server (node dist/src/main.js) …");
     const serverPort = await freePort();
-    const server = await startChild("mktows", serverScript, { ...serverEnv, PORT: String(serverPort) }, serverPort, workDir);
+    const profDir = opts.cpuProfDir ? path.resolve(process.cwd(), opts.cpuProfDir) : undefined;
+    if (profDir) mkdirSync(profDir, { recursive: true });
+    const server = await startChild("mktows", serverScript, { ...serverEnv, PORT: String(serverPort) }, serverPort, workDir, profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []);
     children.push(server);
 
     const partitionId = Number((await pool.query(`SELECT id FROM partition WHERE name = 'Default'`)).rows[0].id);
@@ -219,7 +235,7 @@ async function main(): Promise<void> {
     // 1. Propagation on the small database.
     await grow(opts.smallDb);
     const propagation: PropagationResult[] = [];
-    {
+    if (opts.only.has("propagation")) {
       const done = server.watchRss();
       for (const k of opts.groupSizes) propagation.push(await measurePropagation(soap, pool, ds.groups.get(k) as Group, opts.runs, await ds.leadCount()));
       rssPeaks[`propagation ${label(opts.smallDb)}`] = done();
@@ -228,21 +244,21 @@ async function main(): Promise<void> {
     // 2. Throughput on the getLead-sized database.
     await grow(opts.getLeadDb);
     const getLeadDbLeads = await ds.leadCount();
-    const getLead = await compareGetLead(opts, server, soap, pool, ds, { ...serverEnv }, workDir, children);
-    rssPeaks.getLead = getLead.serverRssMiB;
-    const syncLead = await compareSyncLead(opts, server, soap, pool, ds);
-    rssPeaks.syncLead = syncLead.serverRssMiB;
-    const batch = await compareBatch(opts, server, soap, pool, ds);
-    rssPeaks.syncMultipleLeads = batch.serverRssMiB;
+    const getLead = opts.only.has("getLead") ? await compareGetLead(opts, server, soap, pool, ds, { ...serverEnv }, workDir, children) : undefined;
+    if (getLead) rssPeaks.getLead = getLead.serverRssMiB;
+    const syncLead = opts.only.has("syncLead") ? await compareSyncLead(opts, server, soap, pool, ds) : undefined;
+    if (syncLead) rssPeaks.syncLead = syncLead.serverRssMiB;
+    const batch = opts.only.has("syncMultipleLeads") ? await compareBatch(opts, server, soap, pool, ds) : undefined;
+    if (batch) rssPeaks.syncMultipleLeads = batch.serverRssMiB;
 
     // 3. The import command on a Marketo export.
-    const imported = await measureImport(opts.importRows, { DATABASE_URL: pg.url, LOG_LEVEL: "warn", ...SECRETS }, root, workDir, ds, log);
+    const imported = opts.only.has("import") ? await measureImport(opts.importRows, { DATABASE_URL: pg.url, LOG_LEVEL: "warn", ...SECRETS }, root, workDir, ds, log) : undefined;
 
     // 4. The cost of the shared call limits (issue 15), on the same PostgreSQL.
-    const limits = await measureLimitCost(pool, loadTiming(opts), log);
+    const limits = opts.only.has("limits") ? await measureLimitCost(pool, loadTiming(opts), log) : undefined;
 
     // 5. Propagation on the large database.
-    if (opts.largeDb) {
+    if (opts.largeDb && opts.only.has("propagation")) {
       await grow(opts.largeDb);
       const done = server.watchRss();
       for (const k of opts.groupSizes) propagation.push(await measurePropagation(soap, pool, ds.groups.get(k) as Group, opts.runs, await ds.leadCount()));
@@ -270,8 +286,11 @@ async function main(): Promise<void> {
       propagationRuns: opts.runs,
       getLeadDbLeads,
       quick: opts.quick,
+      phases: [...opts.only],
     };
-    const rows = table(opts, getLead, syncLead, batch, propagation, rssPeaks, imported, limits);
+    const rows = table(opts, { getLead, syncLead, batch, propagation, rss: rssPeaks, imported, limits }, opts.before ? beforeRows(opts.before) : undefined);
+    await server.stop();
+    if (profDir) log(`CPU profile of the server written to ${profDir}`);
     printTable(rows, machine, config);
     const out = path.resolve(process.cwd(), opts.out);
     writeFileSync(
@@ -416,7 +435,10 @@ async function measurePropagation(soap: SoapClient, pool: Pool, group: Group, ru
 }
 
 interface TableRow {
+  /** Stable across runs (sizes and options left out), for --before. */
+  key: string;
   metric: string;
+  before?: string;
   mktows: string;
   baseline: string;
   ratio: string;
@@ -424,21 +446,31 @@ interface TableRow {
   result: "PASS" | "MISS" | "";
 }
 
-function table(
-  opts: Options,
-  getLead: Comparison,
-  syncLead: Comparison,
-  batch: Comparison,
-  propagation: PropagationResult[],
-  rss: Record<string, number>,
-  imported: ImportResult,
-  limits: LimitCostResult,
-): TableRow[] {
+interface Measured {
+  getLead?: Comparison;
+  syncLead?: Comparison;
+  batch?: Comparison;
+  propagation: PropagationResult[];
+  rss: Record<string, number>;
+  imported?: ImportResult;
+  limits?: LimitCostResult;
+}
+
+/** The mktows column of an earlier run's table (its results JSON), by row key; "ratio" rows give their ratio. */
+function beforeRows(file: string): Map<string, string> {
+  if (!existsSync(file)) throw new Error(`--before: ${file} not found`);
+  const rows = (JSON.parse(readFileSync(file, "utf8")) as { table: TableRow[] }).table;
+  return new Map(rows.filter((r) => r.key).map((r) => [r.key, r.ratio ? `${r.mktows} (${r.ratio}×)` : r.mktows]));
+}
+
+function table(opts: Options, m: Measured, before?: Map<string, string>): TableRow[] {
   const rows: TableRow[] = [];
-  const ratioRow = (metric: string, c: Comparison, target: number, unit: string) => {
+  const { getLead, syncLead, batch, propagation, rss, imported } = m;
+  const ratioRow = (key: string, metric: string, c: Comparison, target: number, unit: string) => {
     const ratio = c.server.perSecond / c.baseline.perSecond;
     const errors = c.server.errors + c.baseline.errors;
     rows.push({
+      key,
       metric: `${metric}${errors ? ` [${errors} errors]` : ""}`,
       mktows: `${fmt(c.server.perSecond)} ${unit}`,
       baseline: `${fmt(c.baseline.perSecond)} ${unit}`,
@@ -447,54 +479,79 @@ function table(
       result: ratio >= target && errors === 0 ? "PASS" : "MISS",
     });
   };
-  ratioRow(`getLead EMAIL, ${opts.concurrency} conn, ${label(opts.getLeadDb)} leads`, getLead, TARGETS.getLeadRatio, "req/s");
-  rows.push({ metric: "  getLead latency p50 / p99", mktows: `${getLead.server.p50Ms} / ${getLead.server.p99Ms} ms`, baseline: `${getLead.baseline.p50Ms} / ${getLead.baseline.p99Ms} ms`, ratio: "", target: "", result: "" });
-  ratioRow(`syncLead create, ${opts.concurrency} conn`, syncLead, TARGETS.syncLeadRatio, "req/s");
-  rows.push({ metric: "  syncLead latency p50 / p99", mktows: `${syncLead.server.p50Ms} / ${syncLead.server.p99Ms} ms`, baseline: `${syncLead.baseline.p50Ms} / ${syncLead.baseline.p99Ms} ms`, ratio: "", target: "", result: "" });
-  ratioRow(`syncMultipleLeads ${opts.batchSize}/call`, batch, TARGETS.batchRatio, "leads/s");
-  rows.push({
-    metric: "  server CPU per request: getLead / syncLead / batch call",
-    mktows: `${getLead.serverCpuMsPerRequest} / ${syncLead.serverCpuMsPerRequest} / ${batch.serverCpuMsPerRequest} ms`,
-    baseline: getLead.baselineCpuMsPerRequest !== undefined ? `${getLead.baselineCpuMsPerRequest} ms (getLead)` : "",
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  rows.push({
-    metric: `npm run import, ${label(imported.rows)}-row export`,
-    mktows: `${fmt(imported.importRowsPerSecond)} rows/s (dry run ${fmt(imported.dryRunRowsPerSecond)})`,
-    baseline: `${fmt(imported.baselineRowsPerSecond)} rows/s`,
-    ratio: (imported.importRowsPerSecond / imported.baselineRowsPerSecond).toFixed(2),
-    target: `≥ ${fmt(TARGETS.importRowsPerSecond)} rows/s; dry run ≥ ${fmt(TARGETS.dryRunRowsPerSecond)}`,
-    result: imported.importRowsPerSecond >= TARGETS.importRowsPerSecond && imported.dryRunRowsPerSecond >= TARGETS.dryRunRowsPerSecond ? "PASS" : "MISS",
-  });
-  rows.push({
-    metric: "shared call limits: acquire + release per call, 1 conn (vs SELECT 1)",
-    mktows: `p50 ${limits.serial.p50Ms} / p99 ${limits.serial.p99Ms} ms (${fmt(limits.serial.perSecond)} calls/s)`,
-    baseline: `p50 ${limits.selectOneSerial.p50Ms} / p99 ${limits.selectOneSerial.p99Ms} ms`,
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  rows.push({
-    metric: `  acquire + release, ${opts.concurrency} conn, 2,000 users (vs SELECT 1)`,
-    mktows: `${fmt(limits.manyUsers.perSecond)} calls/s, p50 ${limits.manyUsers.p50Ms} / p99 ${limits.manyUsers.p99Ms} ms`,
-    baseline: `${fmt(limits.selectOne.perSecond)}/s, p50 ${limits.selectOne.p50Ms} / p99 ${limits.selectOne.p99Ms} ms`,
-    ratio: (limits.manyUsers.perSecond / limits.selectOne.perSecond).toFixed(2),
-    target: "",
-    result: "",
-  });
-  rows.push({
-    metric: `  one user on all ${opts.concurrency} conn (its row serializes them; past 100 refused)`,
-    mktows: `${fmt(limits.oneUser.perSecond)} calls/s, p50 ${limits.oneUser.p50Ms} / p99 ${limits.oneUser.p99Ms} ms (${fmt(limits.oneUserRefused)} refused)`,
-    baseline: "",
-    ratio: "",
-    target: "",
-    result: "",
-  });
+  const cpuRow = (key: string, metric: string, c: Comparison) => {
+    const base = c.baselineCpuMsPerRequest;
+    rows.push({
+      key,
+      metric,
+      mktows: `${c.serverCpuMsPerRequest} ms`,
+      baseline: base !== undefined ? `${base} ms` : "",
+      ratio: base !== undefined ? (c.serverCpuMsPerRequest / base).toFixed(2) : "",
+      target: "",
+      result: "",
+    });
+  };
+  const latencyRow = (key: string, metric: string, c: Comparison) =>
+    rows.push({ key, metric, mktows: `${c.server.p50Ms} / ${c.server.p99Ms} ms`, baseline: `${c.baseline.p50Ms} / ${c.baseline.p99Ms} ms`, ratio: "", target: "", result: "" });
+  if (getLead) {
+    ratioRow("getLead", `getLead EMAIL, ${opts.concurrency} conn, ${label(opts.getLeadDb)} leads`, getLead, TARGETS.getLeadRatio, "req/s");
+    latencyRow("getLead latency", "  getLead latency p50 / p99", getLead);
+    cpuRow("getLead cpu", "  server CPU per getLead (baseline: the express + pg process)", getLead);
+  }
+  if (syncLead) {
+    ratioRow("syncLead", `syncLead create, ${opts.concurrency} conn`, syncLead, TARGETS.syncLeadRatio, "req/s");
+    latencyRow("syncLead latency", "  syncLead latency p50 / p99", syncLead);
+    cpuRow("syncLead cpu", "  server CPU per syncLead", syncLead);
+  }
+  if (batch) {
+    ratioRow("syncMultipleLeads", `syncMultipleLeads ${opts.batchSize}/call`, batch, TARGETS.batchRatio, "leads/s");
+    cpuRow("syncMultipleLeads cpu", `  server CPU per syncMultipleLeads call (${opts.batchSize} leads)`, batch);
+  }
+  if (imported) {
+    rows.push({
+      key: "import",
+      metric: `npm run import, ${label(imported.rows)}-row export`,
+      mktows: `${fmt(imported.importRowsPerSecond)} rows/s (dry run ${fmt(imported.dryRunRowsPerSecond)})`,
+      baseline: `${fmt(imported.baselineRowsPerSecond)} rows/s`,
+      ratio: (imported.importRowsPerSecond / imported.baselineRowsPerSecond).toFixed(2),
+      target: `≥ ${fmt(TARGETS.importRowsPerSecond)} rows/s; dry run ≥ ${fmt(TARGETS.dryRunRowsPerSecond)}`,
+      result: imported.importRowsPerSecond >= TARGETS.importRowsPerSecond && imported.dryRunRowsPerSecond >= TARGETS.dryRunRowsPerSecond ? "PASS" : "MISS",
+    });
+  }
+  if (m.limits) {
+    const limits = m.limits;
+    rows.push({
+      key: "limits serial",
+      metric: "shared call limits: acquire + release per call, 1 conn (vs SELECT 1)",
+      mktows: `p50 ${limits.serial.p50Ms} / p99 ${limits.serial.p99Ms} ms (${fmt(limits.serial.perSecond)} calls/s)`,
+      baseline: `p50 ${limits.selectOneSerial.p50Ms} / p99 ${limits.selectOneSerial.p99Ms} ms`,
+      ratio: "",
+      target: "",
+      result: "",
+    });
+    rows.push({
+      key: "limits many users",
+      metric: `  acquire + release, ${opts.concurrency} conn, 2,000 users (vs SELECT 1)`,
+      mktows: `${fmt(limits.manyUsers.perSecond)} calls/s, p50 ${limits.manyUsers.p50Ms} / p99 ${limits.manyUsers.p99Ms} ms`,
+      baseline: `${fmt(limits.selectOne.perSecond)}/s, p50 ${limits.selectOne.p50Ms} / p99 ${limits.selectOne.p99Ms} ms`,
+      ratio: (limits.manyUsers.perSecond / limits.selectOne.perSecond).toFixed(2),
+      target: "",
+      result: "",
+    });
+    rows.push({
+      key: "limits one user",
+      metric: `  one user on all ${opts.concurrency} conn (its row serializes them; past 100 refused)`,
+      mktows: `${fmt(limits.oneUser.perSecond)} calls/s, p50 ${limits.oneUser.p50Ms} / p99 ${limits.oneUser.p99Ms} ms (${fmt(limits.oneUserRefused)} refused)`,
+      baseline: "",
+      ratio: "",
+      target: "",
+      result: "",
+    });
+  }
   const small = (k: number) => propagation.find((p) => p.k === k && p.dbLeads < (opts.largeDb ?? Infinity));
   for (const p of propagation) {
-    const base = p.dbLeads >= (opts.largeDb ?? Infinity) ? small(p.k) : undefined;
+    const large = p.dbLeads >= (opts.largeDb ?? Infinity);
+    const base = large ? small(p.k) : undefined;
     const checks: string[] = [];
     let pass = true;
     if (p.k === 1000) {
@@ -511,6 +568,7 @@ function table(
       }
     }
     rows.push({
+      key: `propagation k=${p.k}${large ? " large" : ""}`,
       metric: `propagation k=${p.k}, ${label(p.dbLeads)} leads (median of ${p.unsubscribeMs.runs.length})`,
       mktows: `${p.unsubscribeMs.median} ms`,
       baseline: base ? `${base.unsubscribeMs.median} ms @${label(base.dbLeads)}` : "",
@@ -520,14 +578,15 @@ function table(
     });
   }
   for (const [phase, mib] of Object.entries(rss)) {
-    rows.push({ metric: `server peak RSS: ${phase}`, mktows: `${mib} MiB`, baseline: "", ratio: "", target: `< ${TARGETS.rssMiB} MB`, result: mib * 1.048576 < TARGETS.rssMiB ? "PASS" : "MISS" });
+    rows.push({ key: `rss ${phase}`, metric: `server peak RSS: ${phase}`, mktows: `${mib} MiB`, baseline: "", ratio: "", target: `< ${TARGETS.rssMiB} MB`, result: mib * 1.048576 < TARGETS.rssMiB ? "PASS" : "MISS" });
   }
+  if (before) for (const r of rows) r.before = before.get(r.key) ?? "–";
   return rows;
 }
 
 function printTable(rows: TableRow[], machine: Record<string, unknown>, config: Record<string, unknown>): void {
-  const cols: (keyof TableRow)[] = ["metric", "mktows", "baseline", "ratio", "target", "result"];
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const cols: (keyof TableRow)[] = rows.some((r) => r.before !== undefined) ? ["metric", "before", "mktows", "baseline", "ratio", "target", "result"] : ["metric", "mktows", "baseline", "ratio", "target", "result"];
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join(" | ");
   const out = [
     "",
@@ -536,7 +595,7 @@ function printTable(rows: TableRow[], machine: Record<string, unknown>, config: 
     "",
     line(cols),
     width.map((w) => "-".repeat(w)).join("-|-"),
-    ...rows.map((r) => line(cols.map((c) => r[c]))),
+    ...rows.map((r) => line(cols.map((c) => r[c] ?? ""))),
   ];
   process.stdout.write(out.join("\n") + "\n");
 }

@@ -120,7 +120,7 @@ export async function startApplication(config: Config, logger: Logger, options: 
         clearTimeout(timer);
       }
     });
-    mountSoap(app, {
+    await mountSoap(app, {
       findUser: (id) => users.get(id),
       timestampWindowSeconds: config.timestampWindowSeconds,
       maxBodyBytes: config.maxBodyBytes,

@@ -17,7 +17,7 @@ export interface PoolStats {
 }
 
 /** Why a SOAP request was answered with a fault before any operation ran. */
-export type SoapRefusal = "unauthenticated" | "malformed" | "unknown_operation" | "not_understood" | "too_large" | "unreadable" | "no_endpoint";
+export type SoapRefusal = "unauthenticated" | "malformed" | "unknown_operation" | "too_large" | "unreadable" | "no_endpoint";
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

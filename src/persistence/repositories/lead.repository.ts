@@ -25,6 +25,35 @@ const LIST_WHERE = `
    AND ($5::boolean IS NULL OR unsubscribed = $5)
    AND ($6::timestamptz IS NULL OR updated_at >= $6)`;
 
+/**
+ * The lead lookups of getLead and every other read by key (findLeadsByKey): by id, by foreign
+ * id, by the keyed hash of the email key (lead_email_hash_idx; oldest first). Plain SELECTs read
+ * into Lead values: TypeORM's find() spent more CPU building and hydrating the query than the
+ * rest of a getLead (issue 10). Reads only; leads are written by the write path.
+ */
+const LEAD_COLUMNS = `id, email, email_key, email_hash, foreign_sys_person_id, foreign_sys_type, partition_id, unsubscribed, unsubscribed_reason, fields, created_at, updated_at`;
+const LEAD_BY_ID = `SELECT ${LEAD_COLUMNS} FROM lead WHERE id = $1`;
+const LEAD_BY_FOREIGN_ID = `SELECT ${LEAD_COLUMNS} FROM lead WHERE foreign_sys_type = $1 AND foreign_sys_person_id = $2 LIMIT 1`;
+const LEADS_BY_EMAIL_HASH = `SELECT ${LEAD_COLUMNS} FROM lead WHERE email_hash = $1 ORDER BY id ASC`;
+
+/** A lead row of LEAD_COLUMNS as the domain's Lead. */
+export function toLead(r: Record<string, unknown>): Lead {
+  return {
+    id: Number(r.id),
+    email: (r.email as string | null) ?? null,
+    emailKey: (r.email_key as string | null) ?? null,
+    emailHash: (r.email_hash as string | null) ?? null,
+    foreignSysPersonId: (r.foreign_sys_person_id as string | null) ?? null,
+    foreignSysType: (r.foreign_sys_type as string | null) ?? null,
+    partitionId: Number(r.partition_id),
+    unsubscribed: r.unsubscribed === true,
+    unsubscribedReason: (r.unsubscribed_reason as string | null) ?? null,
+    fields: (r.fields as Record<string, string> | null) ?? {},
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+  };
+}
+
 function listParams(f: LeadListFilter): unknown[] {
   return [f.emailHash ?? null, f.textPart ?? null, f.emailKeyPart ?? f.textPart ?? null, f.partitionId ?? null, f.unsubscribed ?? null, f.updatedSince ?? null];
 }
@@ -33,16 +62,18 @@ function listParams(f: LeadListFilter): unknown[] {
 export class TypeOrmLeadRepository implements LeadRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  findById(id: number): Promise<Lead | null> {
-    return this.manager.findOneBy(LeadEntity, { id });
+  async findById(id: number): Promise<Lead | null> {
+    const row = rowsOf(await this.manager.query(LEAD_BY_ID, [id]))[0];
+    return row ? toLead(row) : null;
   }
 
-  findByForeignId(foreignSysType: string, foreignSysPersonId: string): Promise<Lead | null> {
-    return this.manager.findOneBy(LeadEntity, { foreignSysType, foreignSysPersonId });
+  async findByForeignId(foreignSysType: string, foreignSysPersonId: string): Promise<Lead | null> {
+    const row = rowsOf(await this.manager.query(LEAD_BY_FOREIGN_ID, [foreignSysType, foreignSysPersonId]))[0];
+    return row ? toLead(row) : null;
   }
 
-  findByEmailHash(emailHash: string): Promise<Lead[]> {
-    return this.manager.find(LeadEntity, { where: { emailHash }, order: { id: "ASC" } });
+  async findByEmailHash(emailHash: string): Promise<Lead[]> {
+    return rowsOf(await this.manager.query(LEADS_BY_EMAIL_HASH, [emailHash])).map(toLead);
   }
 
   findLatestByEmailHash(emailHash: string): Promise<Lead | null> {
