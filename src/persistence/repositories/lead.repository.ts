@@ -36,7 +36,7 @@ const LEAD_BY_ID = `SELECT ${LEAD_COLUMNS} FROM lead WHERE id = $1`;
 const LEAD_BY_FOREIGN_ID = `SELECT ${LEAD_COLUMNS} FROM lead WHERE foreign_sys_type = $1 AND foreign_sys_person_id = $2 LIMIT 1`;
 const LEADS_BY_EMAIL_HASH = `SELECT ${LEAD_COLUMNS} FROM lead WHERE email_hash = $1 ORDER BY id ASC`;
 
-/** A lead row of LEAD_COLUMNS as the domain's Lead. */
+/** A lead row of LEAD_COLUMNS (or of lock_for_write's JSON, where times are text) as the domain's Lead. */
 export function toLead(r: Record<string, unknown>): Lead {
   return {
     id: Number(r.id),
@@ -49,8 +49,8 @@ export function toLead(r: Record<string, unknown>): Lead {
     unsubscribed: r.unsubscribed === true,
     unsubscribedReason: (r.unsubscribed_reason as string | null) ?? null,
     fields: (r.fields as Record<string, string> | null) ?? {},
-    createdAt: r.created_at as Date,
-    updatedAt: r.updated_at as Date,
+    createdAt: new Date(r.created_at as string | Date),
+    updatedAt: new Date(r.updated_at as string | Date),
   };
 }
 

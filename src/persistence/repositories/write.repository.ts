@@ -4,7 +4,7 @@ import type { NewActivity, WriteStore } from "../../domain/ports";
 import type { EmailStatus, Lead } from "../../domain/types";
 import type { LockRequest, LockedSnapshot, MasterChange, WriteOutcome } from "../../domain/write-plan";
 import { LeadEntity } from "../entities/lead.entity";
-import { rowsOf } from "./lead.repository";
+import { rowsOf, toLead } from "./lead.repository";
 
 /**
  * lockForWrite: see migration 1764200000000 (lock_for_write). Called by LeadWriteService first
@@ -275,23 +275,6 @@ function leadArrays(leads: readonly Lead[]): unknown[] {
     leads.map((l) => l.unsubscribedReason),
     leads.map((l) => JSON.stringify(l.fields)),
   ];
-}
-
-function toLead(r: Record<string, unknown>): Lead {
-  return {
-    id: Number(r.id),
-    email: (r.email as string | null) ?? null,
-    emailKey: (r.email_key as string | null) ?? null,
-    emailHash: (r.email_hash as string | null) ?? null,
-    foreignSysPersonId: (r.foreign_sys_person_id as string | null) ?? null,
-    foreignSysType: (r.foreign_sys_type as string | null) ?? null,
-    partitionId: Number(r.partition_id),
-    unsubscribed: r.unsubscribed === true,
-    unsubscribedReason: (r.unsubscribed_reason as string | null) ?? null,
-    fields: (r.fields as Record<string, string>) ?? {},
-    createdAt: new Date(r.created_at as string),
-    updatedAt: new Date(r.updated_at as string),
-  };
 }
 
 export function toStatus(r: Record<string, unknown>): EmailStatus {
