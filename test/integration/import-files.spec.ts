@@ -12,10 +12,9 @@ import { openDatabase, type Database } from "../../src/database";
 import { ImportService, ImportStoppedError, type LeadRow } from "../../src/domain/import.service";
 import { createLogger } from "../../src/logger";
 import { TypeOrmBulkTransactionRunner } from "../../src/persistence/bulk-transaction-runner";
-import { ImportHarness, summaryLine } from "../support/import-harness";
-import { assertInvariant } from "../support/invariant";
+import { ImportHarness, summaryLine, useImportApp } from "../support/import-harness";
 import { LeadDriver } from "../support/lead-driver";
-import { startTestApp, TEST_EMAIL_HASH_KEY, type TestApp } from "../support/test-app";
+import { TEST_EMAIL_HASH_KEY, type TestApp } from "../support/test-app";
 import { onRealPostgres, testDatabaseUrl } from "../support/test-env";
 
 const HEADER = "Id,Email Address,First Name,Last Name,Annual Revenue,Unsubscribed,Created At,Updated At";
@@ -43,20 +42,10 @@ describe("import of real-world export files (issue 12)", () => {
   let d: LeadDriver;
   let h: ImportHarness;
 
-  beforeAll(async () => {
-    app = await startTestApp(onRealPostgres() ? {} : { DB_POOL_SIZE: "2" });
-    d = new LeadDriver(app);
-    h = new ImportHarness(app);
-  });
-  afterAll(async () => {
-    await app.stop();
-    h.cleanUp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useImportApp((a, leads, harness) => {
+    app = a;
+    d = leads;
+    h = harness;
   });
 
   const report = (name: string) => JSON.parse(readFileSync(path.join(h.dir, name), "utf8")) as Record<string, unknown>;

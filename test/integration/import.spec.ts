@@ -6,11 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ImportHarness, Import, summaryLine } from "../support/import-harness";
-import { assertInvariant } from "../support/invariant";
+import { ImportHarness, Import, summaryLine, useImportApp } from "../support/import-harness";
 import { flagRow, LeadDriver, Reasons } from "../support/lead-driver";
-import { startTestApp, type TestApp } from "../support/test-app";
-import { onRealPostgres } from "../support/test-env";
+import type { TestApp } from "../support/test-app";
 
 const HEADER = "Id,Email Address,First Name,Last Name,Company Name,Unsubscribed,Unsubscribed Reason,SFDC Type,SFDC Contact ID,SFDC Lead ID,Lead Score,Created At";
 
@@ -20,22 +18,11 @@ describe("import from a Marketo export (npm run import)", () => {
   let h: ImportHarness;
   let dir: string;
 
-  beforeAll(async () => {
-    // The embedded test database takes 4 connections: 2 for the app, 2 for the command.
-    app = await startTestApp(onRealPostgres() ? {} : { DB_POOL_SIZE: "2" });
-    d = new LeadDriver(app);
-    h = new ImportHarness(app);
-    dir = h.dir;
-  });
-  afterAll(async () => {
-    await app.stop();
-    h.cleanUp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-  });
-  afterEach(async () => {
-    await assertInvariant(app.dataSource);
+  useImportApp((a, leads, harness) => {
+    app = a;
+    d = leads;
+    h = harness;
+    dir = harness.dir;
   });
 
   const file = (name: string, lines: string[]): string => h.file(name, lines);

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runImportCli } from "../../src/cli/import";
-import { TEST_ADMIN_TOKEN, TEST_EMAIL_HASH_KEY, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "./test-app";
+import { assertInvariant } from "./invariant";
+import { LeadDriver } from "./lead-driver";
+import { startTestApp, TEST_ADMIN_TOKEN, TEST_EMAIL_HASH_KEY, TEST_ENCRYPTION_KEY, TEST_USER_ID, type TestApp } from "./test-app";
 import { onRealPostgres, testDatabaseUrl } from "./test-env";
 
 export const Import = { reason: "List import", source: "Import" } as const;
@@ -92,4 +94,29 @@ export function summaryLine(stdout: string, label: string, part?: string): numbe
   const m = new RegExp(`^\\s+${label}\\s+([\\d,]+)`, "m").exec(text);
   if (!m) throw new Error(`no '${label}' line in:\n${stdout}`);
   return Number(m[1].replace(/,/g, ""));
+}
+
+/**
+ * The import tests' setup: one app (on the embedded database with 2 connections, so that the
+ * command gets the other 2), a fresh database before each test, the invariant of SPEC §2
+ * checked after each. `use` receives the app, its lead driver and the harness.
+ */
+export function useImportApp(use: (app: TestApp, leads: LeadDriver, harness: ImportHarness) => void): void {
+  let app: TestApp;
+  let harness: ImportHarness;
+  beforeAll(async () => {
+    app = await startTestApp(onRealPostgres() ? {} : { DB_POOL_SIZE: "2" });
+    harness = new ImportHarness(app);
+    use(app, new LeadDriver(app), harness);
+  });
+  afterAll(async () => {
+    await app.stop();
+    harness.cleanUp();
+  });
+  beforeEach(async () => {
+    await app.reset();
+  });
+  afterEach(async () => {
+    await assertInvariant(app.dataSource);
+  });
 }
